@@ -1,0 +1,3 @@
+from mathlab.cli import main
+
+raise SystemExit(main())

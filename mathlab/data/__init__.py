@@ -1,0 +1,1 @@
+"""Problem records, the program-backed generator, real-set loaders, dedup and decontamination."""
