@@ -1,0 +1,57 @@
+"""Every notebook, executed headless with the smoke preset through the runner (papermill)."""
+
+import json
+
+import nbformat
+import pytest
+
+from mathlab.paths import repo_root
+from mathlab.runner import discover_notebooks, run_notebooks
+
+NOTEBOOKS = discover_notebooks(repo_root() / "notebooks")
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    if not NOTEBOOKS:
+        pytest.skip("no notebooks yet")
+    run_dir = tmp_path_factory.mktemp("smoke-run")
+    summary = run_notebooks(preset="smoke", run_dir=run_dir)
+    return summary
+
+
+def test_every_notebook_runs_with_the_smoke_preset(smoke_run):
+    failed = [(r.name, r.error, str(r.output)) for r in smoke_run.results if r.status != "ran"]
+    assert not failed, failed
+    assert [r.name for r in smoke_run.results] == [nb.stem for nb in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_notebook_writes_metrics_and_figures(smoke_run, nb):
+    metrics_path = smoke_run.run_dir / "metrics" / f"{nb.stem}.json"
+    assert metrics_path.is_file(), f"{nb.stem} wrote no metrics file"
+    metrics = json.loads(metrics_path.read_text())
+    for key in ("notebook", "preset", "seed", "wall_s", "peak_rss_mb", "evals", "details"):
+        assert key in metrics, f"{metrics_path} lacks '{key}'"
+    assert metrics["preset"] == "smoke" and metrics["wall_s"] is not None
+    figures = list((smoke_run.run_dir / "figures").glob(f"{nb.stem}__*.png"))
+    assert figures, f"{nb.stem} saved no figure"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
+def test_committed_notebook_is_clean(nb):
+    """Outputs stripped, one `parameters` cell of literals, opening markdown cell."""
+    parsed = nbformat.read(nb, as_version=4)
+    assert parsed.cells[0].cell_type == "markdown", "a notebook opens with a markdown cell"
+    code = [c for c in parsed.cells if c.cell_type == "code"]
+    assert not any(c.get("outputs") or c.get("execution_count") for c in code), "strip outputs"
+    tagged = [c for c in parsed.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, "exactly one cell tagged `parameters`"
+    import ast
+
+    for node in ast.parse(tagged[0].source).body:
+        assert isinstance(node, ast.Assign | ast.AnnAssign), "the parameters cell holds assignments only"
+        value = node.value
+        assert value is None or isinstance(ast.literal_eval(value), object), "literals only"
+    assert "preset" in tagged[0].source and "run_dir" in tagged[0].source
