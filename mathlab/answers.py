@@ -1,0 +1,831 @@
+r"""Final-answer extraction, normalisation and grading.
+
+Every accuracy number in mathlab (greedy accuracy, maj@k, pass@k, RFT filtering, the
+rule-based rewards of PPO/GRPO) goes through :func:`is_correct`; the model for it is
+Qwen2.5-Math's evaluation (``evaluation/parser.py`` and ``grader.py``) with math-verify
+as the symbolic back end, and TRL's ``accuracy_reward`` for the reward signature.
+
+Extraction (:func:`extract_answer`) looks for the final answer in this priority order and
+stops at the first rule that yields a non-empty answer:
+
+1. ``The answer is:`` / ``The answer is`` (also ``The final answer is``; case-insensitive;
+   last occurrence): what follows on that line, up to the end of the sentence, without a
+   trailing period, ``$`` signs or spaces (a ``\boxed{}`` there is opened).  This is the
+   CoT prompt format of the project.
+2. ``####`` (GSM8K; last occurrence): the rest of that line.
+3. The last ``\boxed{...}`` or ``\fbox{...}``, nested braces included.
+4. ``答案是`` / ``答案：`` / ``答案:`` (Chinese; last occurrence): the rest of that line.
+5. The whole text when it already *is* a bare answer (``18``, ``\frac{3}{4}``,
+   ``x^2+1``, ``9 apples``), so :func:`is_correct` also accepts extracted answers.
+6. The last number in the text (thousands separators only in groups of three).
+
+An "answer" longer than ``MAX_ANSWER_CHARS`` is no answer; every step is linear in the
+length of the text, so a hostile completion costs milliseconds here.
+
+Grading (:func:`is_correct`) then
+
+* normalises both sides (:func:`normalize`: ``$``, ``\text{}``, units, ``\dfrac``,
+  ``x = 5`` -> ``5``, thousands separators only in groups of three, ``18.0`` -> ``18``);
+* compares numerically when both sides are numbers (relative tolerance 1e-4, absolute
+  1e-9 near zero; when either side carries a ``%`` its value is also tried times 100, so
+  ``50%`` equals both ``50`` and ``0.5``, as in Qwen2.5-Math's grader); this path never
+  leaves the process and grades several thousand answers per second.  Note that, as in
+  Qwen2.5-Math, the relative tolerance also applies to integers: from 10,000 up, an
+  off-by-one answer counts as right (``REL_TOL``);
+* otherwise asks math-verify, in a separate worker process with a hard wall-clock
+  timeout.  math-verify's own timeout uses ``signal.alarm``, which only works in the main
+  thread and would cancel any alarm of the caller, so it is disabled
+  (``parsing_timeout=None``, ``timeout_seconds=None``) and the worker is killed and
+  replaced when a comparison overruns.  A timed-out comparison is wrong, never a hang, and
+  grading is safe from any thread.  The worst case of one call is about the timeout plus
+  a worker start (~1 s), twice that when a new gold answer must be parsed first.
+
+A completion without an answer is wrong.  A gold answer that cannot be parsed is an error
+(:class:`GoldAnswerError`), never a free reward: loaders call :func:`check_gold` at load
+time and :func:`reward_accuracy` returns ``None`` for such rows, as TRL's does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import math
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "DEFAULT_TIMEOUT_S",
+    "MAX_ANSWER_CHARS",
+    "REL_TOL",
+    "GoldAnswerError",
+    "check_gold",
+    "extract_answer",
+    "is_correct",
+    "majority_vote",
+    "normalize",
+    "parse_number",
+    "reward_accuracy",
+    "shutdown_symbolic_workers",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 3.0
+"""Wall-clock limit, in seconds, for one symbolic (math-verify) call."""
+
+REL_TOL = 1e-4
+ABS_TOL = 1e-9
+SYMBOLIC_WORKERS = max(1, min(4, os.cpu_count() or 1))
+"""At most this many math-verify worker processes run at once (more threads queue)."""
+
+_STARTUP_TIMEOUT_S = 120.0
+_WORKER_MEMORY_BYTES = 4 << 30
+_MAX_NUMBER_CHARS = 400
+MAX_ANSWER_CHARS = 1000
+"""A longer extracted answer is no answer (and a longer gold is an error)."""
+
+
+class GoldAnswerError(ValueError):
+    """A gold (reference) answer that cannot be parsed; grading against it is meaningless."""
+
+
+# --------------------------------------------------------------------------------------
+# Extraction
+# --------------------------------------------------------------------------------------
+
+_ANSWER_IS = re.compile(r"the\s+(?:final\s+)?answer\s+is\s*[:：]?", re.IGNORECASE)
+_HASHES = re.compile(r"####")
+_CHINESE = re.compile(r"答案(?:是|：|:)\s*[:：]?")
+_BOX = re.compile(r"\\(?:boxed|fbox)")
+# A number as written in text: thousands separators only in complete groups of three.
+_NUMBER_IN_TEXT = re.compile(
+    r"(?:(?<![\w.])-)?(?<![\d.,])(?:\d{1,3}(?:,\d{3})+(?![\d])|\d+)(?:\.\d+)?(?:/\d+)?%?"
+    r"|(?:(?<![\w.])-)?(?<![\d.])\.\d+%?"
+)
+_SENTENCE_END = re.compile(r"\.\s|。")
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[A-Za-z]+\*?\}")
+
+
+def _last_boxed(text: str) -> str | None:
+    r"""Content of the last complete ``\boxed{...}``/``\fbox{...}`` (nested braces), or None.
+
+    One linear pass pairs the braces, so a text full of unclosed boxes costs O(n).
+    """
+    boxes = list(_BOX.finditer(text))
+    if not boxes:
+        return None
+    closing: dict[int, int] = {}
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            closing[stack.pop()] = i
+    for m in reversed(boxes):
+        i = m.end()
+        while i < len(text) and text[i] == " ":
+            i += 1
+        if i < len(text) and text[i] == "{":
+            if i in closing:
+                return text[i + 1 : closing[i]].strip()
+            continue  # unclosed (a truncated completion): try an earlier box
+        if m.end() < len(text) and text[m.end()] == " ":  # `\boxed 5`
+            token = text[m.end() :].strip().split("$")[0].split()
+            if token:
+                return token[0]
+    return None
+
+
+def _clean_segment(segment: str) -> str:
+    """The answer in the text after a marker: its line, its sentence, minus ``$ .``."""
+    segment = segment.strip().split("\n", 1)[0]
+    if "\\boxed" in segment or "\\fbox" in segment:
+        boxed = _last_boxed(segment)
+        if boxed is not None:
+            return boxed
+    segment = _SENTENCE_END.split(segment, 1)[0]
+    return segment.strip().rstrip(" .。$").lstrip(" $:：").strip()
+
+
+def _after_last(pattern: re.Pattern[str], text: str) -> str | None:
+    match = None
+    for match in pattern.finditer(text):  # noqa: B007 - we want the last one
+        pass
+    if match is None:
+        return None
+    return _clean_segment(text[match.end() :]) or None
+
+
+def _is_bare_answer(text: str) -> bool:
+    """True when ``text`` is itself an answer (``18``, ``x = 5``, ``9 apples``), not prose."""
+    if not text or "\n" in text or len(text) > 200:
+        return False
+    if "=" in text and not re.match(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*=[^=]*$", text):
+        return False
+    if not re.search(r"[A-Za-z]{2,}", _LATEX_COMMAND.sub(" ", _ENVIRONMENT.sub(" ", text))):
+        return True  # a formula: `x^2+2x+1`, `\frac{\sqrt{2}}{2}`, `(1,2)`, `x = 5`
+    if re.fullmatch(r"[A-Za-z]+", _TEXT_MACRO.sub(r"\1", text).strip()):
+        return True  # a one-word answer: `Monday`, `\text{yes}`
+    return parse_number(text) is not None  # a number with units: `9 apples`, `$1,234.50`
+
+
+def extract_answer(text: str | None) -> str | None:
+    r"""The final answer in a model completion, or None when it has none.
+
+    See the module docstring for the priority order. The answer is returned as written
+    (``\frac{3}{4}``, ``1,000``); :func:`normalize` canonicalises it.
+
+    >>> extract_answer("Half of 48 is 24. The answer is: 24.")
+    '24'
+    >>> extract_answer(r"So the area is $\boxed{\frac{3}{4}}$.")
+    '\\frac{3}{4}'
+    >>> extract_answer("She pays 3 * 4 = 12 dollars.\n#### 12")
+    '12'
+    >>> extract_answer("no answer here") is None
+    True
+    """
+    if text is None:
+        return None
+    answer = _extract(str(text))
+    return answer if answer and len(answer) <= MAX_ANSWER_CHARS else None
+
+
+def _extract(text: str) -> str | None:
+    for pattern in (_ANSWER_IS, _HASHES):
+        found = _after_last(pattern, text)
+        if found:
+            return found
+    boxed = _last_boxed(text)
+    if boxed:
+        return boxed
+    found = _after_last(_CHINESE, text)
+    if found:
+        return found
+    stripped = text.strip().rstrip(".。").strip()
+    if _is_bare_answer(stripped):
+        return stripped
+    number = None
+    for number in _NUMBER_IN_TEXT.finditer(text):  # noqa: B007 - we want the last one
+        pass
+    return number.group(0) if number else None
+
+
+# --------------------------------------------------------------------------------------
+# Normalisation
+# --------------------------------------------------------------------------------------
+
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d,])(?!\.\d*,)")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+_TEXT_MACRO = re.compile(
+    r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|mathit|operatorname)\s*\{([^{}]*)\}"
+)
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|°")
+_VARIABLE_LHS = re.compile(r"\s*[A-Za-z](?:_\{?\w+\}?)?\s*=\s*([^=]+)")
+_MATH_WORDS = {"pi", "infty", "inf", "infinity", "sqrt", "frac", "sin", "cos", "tan", "log", "ln"}
+_ATTACHED_UNITS = (
+    "cm|mm|km|kg|mg|ml|ft|lb|lbs|mph|kph|kmh|hr|hrs|min|mins|sec|secs|oz|sq|yd|yds|in|mi"
+)
+_NUMBER_WITH_UNITS = re.compile(
+    r"(?P<num>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:/\d+)?%?)"
+    r"(?:\s*(?P<attached>(?:" + _ATTACHED_UNITS + r")(?:\^?\{?[23]\}?|[²³])?)"
+    r"|\s+(?P<words>[A-Za-z]{2,}'?(?:[ \-/][A-Za-z]+'?){0,3}(?:\^?\{?[23]\}?|[²³])?\.?))"
+)
+_SPACES = re.compile(r"(\\[A-Za-z]+)?\s+(?=([A-Za-z])?)")
+_NULL_ANSWERS = {"", "none", "null", "nan", "n/a", "na", "undefined", "unknown", "?", "-"}
+
+
+def _canonical_decimal(s: str) -> str:
+    """``18.0`` -> ``18``, ``0.50`` -> ``0.5``, ``.5`` -> ``0.5``, ``-0`` -> ``0``."""
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        return s
+    out = format(d.normalize(), "f")
+    if "." in out:
+        out = out.rstrip("0").rstrip(".")
+    return "0" if out in ("-0", "+0", "") else out
+
+
+def _strip_outer_braces(s: str) -> str:
+    while len(s) >= 2 and s[0] == "{" and s[-1] == "}":
+        depth = 0
+        for i, ch in enumerate(s):
+            depth += ch == "{"
+            depth -= ch == "}"
+            if depth == 0 and i < len(s) - 1:
+                return s  # `{a}+{b}`: the outer braces are not a pair
+        s = s[1:-1].strip()
+    return s
+
+
+def normalize(ans: str | None) -> str:
+    r"""Canonical string form of an extracted answer (``""`` for no answer).
+
+    Removes ``$``, ``\(\)``, spacing macros (``\!``, ``\,``), ``\left``/``\right``,
+    degrees, a wrapping ``\boxed{}``, ``\text{}``-like wrappers and trailing unit words
+    after a number (``9 apples`` -> ``9``); turns ``\dfrac``/``\tfrac`` into ``\frac``,
+    ``\%`` and ``percent`` into ``%``, ``x = 5`` into ``5``; drops thousands separators
+    only in complete groups of three (``12,345,678`` -> ``12345678`` but ``3,5`` stays,
+    so it compares unequal to ``35``); writes plain numbers canonically (``18.0`` ->
+    ``18``); and removes spaces (except where one ends a macro: ``\pi r``).
+
+    >>> normalize(r"$\dfrac{1}{2}$")
+    '\\frac{1}{2}'
+    >>> normalize("1,000.50 dollars"), normalize("3,5"), normalize("x = 5")
+    ('1000.5', '3,5', '5')
+    """
+    if ans is None:
+        return ""
+    s = str(ans).strip()
+    if not s or len(s) > MAX_ANSWER_CHARS:
+        return s  # too long to be an answer: left as is (bounded work)
+    if "\\boxed" in s or "\\fbox" in s:
+        boxed = _last_boxed(s)
+        if boxed is not None:
+            s = boxed
+    s = s.replace("\n", " ").replace("−", "-").replace("–", "-")
+    s = s.replace("\\!", "")
+    s = re.sub(r"(?<!\\)\\[,;: ]|\\q?quad(?![A-Za-z])|~", " ", s)  # not a `\\` row break
+    s = re.sub(r"\\[dt]frac(?![A-Za-z])", r"\\frac", s)
+    s = re.sub(r"\\(?:left|right)(?![A-Za-z])", "", s)
+    s = _DEGREES.sub("", s)
+    s = s.replace("\\%", "%").replace("\\$", "").replace("$", "")
+    s = re.sub(r"(?<!\\)\\[()\[\]]", "", s)
+    for _ in range(3):  # nested wrappers such as \text{\textbf{5}}
+        s = _TEXT_MACRO.sub(r"\1", s)
+    s = re.sub(r"\bpercent\b", "%", s, flags=re.IGNORECASE)
+    s = s.strip().rstrip(".。").lstrip(":：").strip()
+    s = _strip_outer_braces(s)
+    if s.count("=") == 1:
+        m = _VARIABLE_LHS.fullmatch(s)
+        if m:
+            s = m.group(1).strip()
+    if not re.fullmatch(r"[(\[].*[)\]]", s):  # `(102,103]` is an interval, not 102103
+        s = _THOUSANDS.sub(lambda m: m.group(0).replace(",", ""), s)
+    m = _NUMBER_WITH_UNITS.fullmatch(s)
+    if m and (m.group("attached") or m.group("words").split()[0].lower() not in _MATH_WORDS):
+        s = m.group("num")
+    s = re.sub(r"\s*%$", "%", s)
+    s = re.sub(r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}", s)
+    s = re.sub(r"\\sqrt\s*(\d+)", r"\\sqrt{\1}", s)
+    m = re.fullmatch(r"\(([A-Za-z])\)", s)
+    if m:  # multiple choice `(C)`
+        s = m.group(1)
+    s = _SPACES.sub(
+        lambda m: (m.group(1) + " ") if m.group(1) and m.group(2) else (m.group(1) or ""), s
+    )
+    if _PLAIN_NUMBER.fullmatch(s):
+        s = _canonical_decimal(s)
+    elif s.endswith("%") and _PLAIN_NUMBER.fullmatch(s[:-1]):
+        s = _canonical_decimal(s[:-1]) + "%"
+    return s
+
+
+# --------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------
+
+_DEC = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_DECIMAL_RE = re.compile(_DEC)
+_SLASH_RE = re.compile(rf"({_DEC})/({_DEC})")
+_FRAC_RE = re.compile(rf"([+-]?)\\frac\{{({_DEC})\}}\{{({_DEC})\}}")
+
+
+def _finite(x: float) -> float | None:
+    return x if math.isfinite(x) else None
+
+
+def _number_of_normalized(s: str) -> tuple[float, bool] | None:
+    """``(value, is_percent)`` for a normalised string that is a plain number, else None.
+
+    Only literals are read (``float`` of a bounded string): no exponent is ever evaluated.
+    """
+    if not s or len(s) > _MAX_NUMBER_CHARS:
+        return None
+    percent = s.endswith("%")
+    if percent:
+        s = s[:-1]
+    value: float | None = None
+    try:
+        if _DECIMAL_RE.fullmatch(s):
+            value = _finite(float(s))
+        elif m := _SLASH_RE.fullmatch(s):
+            den = float(m.group(2))
+            value = _finite(float(m.group(1)) / den) if den else None
+        elif m := _FRAC_RE.fullmatch(s):
+            den = float(m.group(3))
+            value = _finite(float(m.group(2)) / den) if den else None
+            if value is not None and m.group(1) == "-":
+                value = -value
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return None
+    if value is None:
+        return None
+    return (value / 100.0, True) if percent else (value, False)
+
+
+def parse_number(s: str | None) -> float | None:
+    r"""The value of an answer that is a plain number, else None.
+
+    Reads integers, decimals, negatives, ``a/b``, ``\frac{a}{b}``, percentages (``50%`` is
+    0.5) and thousands separators in complete groups of three (``1,000`` but not ``3,5``),
+    after :func:`normalize`. Bounded work: powers such as ``9^9^9`` are not numbers here.
+
+    >>> parse_number("$1,234.50"), parse_number(r"\frac{3}{4}"), parse_number("50%")
+    (1234.5, 0.75, 0.5)
+    >>> parse_number("3,5") is None
+    True
+    """
+    info = _number_of_normalized(normalize(s))
+    return None if info is None else info[0]
+
+
+def _candidates(info: tuple[float, bool]) -> tuple[float, ...]:
+    value, percent = info
+    return (value, value * 100.0) if percent else (value,)
+
+
+def _numbers_equal(a: tuple[float, bool], b: tuple[float, bool]) -> bool:
+    return any(
+        math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+        for x in _candidates(a)
+        for y in _candidates(b)
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Symbolic comparison: math-verify in worker processes with a hard timeout
+# --------------------------------------------------------------------------------------
+
+_WORKER_BOOT = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('_mathlab_answers_worker', sys.argv[1])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)\n"
+    "module._worker_main()\n"
+)
+
+
+def _mv_parse(s: str) -> list:
+    """math-verify's parse of a normalised answer, without its signal-based timeout."""
+    from math_verify import parse
+
+    latex = s.replace("%", "\\%")
+    parsed = parse(f"${latex}$", parsing_timeout=None)
+    if not any(not isinstance(p, str) for p in parsed):
+        parsed = parse(s, parsing_timeout=None) or parsed
+    return parsed
+
+
+def _worker_task(request: dict[str, Any]) -> dict[str, Any]:
+    from math_verify import verify
+
+    gold = _mv_parse(request["gold"])
+    gold_ok = any(not isinstance(g, str) for g in gold)
+    if request["op"] == "gold" or not gold_ok:
+        return {"gold_parsed": gold_ok, "equal": False}
+    pred = _mv_parse(request["pred"])
+    return {"gold_parsed": True, "equal": bool(verify(gold, pred, timeout_seconds=None))}
+
+
+def _worker_main() -> None:  # pragma: no cover - runs in the worker process
+    """Loop of a worker process: one JSON request per stdin line, one reply per line."""
+    out = sys.stdout
+    sys.stdout = sys.stderr  # stray prints must not corrupt the protocol
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = (
+            _WORKER_MEMORY_BYTES
+            if hard == resource.RLIM_INFINITY
+            else min(hard, _WORKER_MEMORY_BYTES)
+        )
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        logging.disable(logging.CRITICAL)  # math-verify warns on every disabled timeout
+        import math_verify  # noqa: F401
+    except Exception as exc:
+        out.write(json.dumps({"ready": False, "error": repr(exc)}) + "\n")
+        out.flush()
+        return
+    out.write(json.dumps({"ready": True}) + "\n")
+    out.flush()
+    for line in sys.stdin:
+        try:
+            reply = _worker_task(json.loads(line))
+        except BaseException as exc:  # MemoryError, RecursionError, ...
+            reply = {"error": repr(exc)[:200]}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+class _WorkerTimeout(Exception):
+    pass
+
+
+class _WorkerDied(Exception):
+    """The worker exited while computing (e.g. out of memory on a hostile input)."""
+
+
+class _WorkerGone(Exception):
+    """The worker was already dead when a request was sent: retry on a fresh one."""
+
+
+class _Worker:
+    """One math-verify process, spoken to over pipes; killed when a request overruns.
+
+    A plain ``subprocess`` (not ``multiprocessing``) so that it neither re-imports the
+    caller's ``__main__`` nor imports the rest of mathlab: it loads this file alone.
+    """
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-P", "-c", _WORKER_BOOT, os.path.abspath(__file__)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            encoding="utf-8",
+            close_fds=True,
+        )
+        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        threading.Thread(target=self._pump, name="mathlab-grader-pump", daemon=True).start()
+        try:
+            ready = self._receive(_STARTUP_TIMEOUT_S)
+        except (_WorkerTimeout, _WorkerDied) as exc:
+            self.kill()
+            raise RuntimeError(f"the math-verify worker process did not start ({exc!r})") from exc
+        if not ready.get("ready"):
+            self.kill()
+            raise RuntimeError(
+                f"the math-verify worker could not import math_verify: {ready.get('error')}"
+            )
+
+    def _pump(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        try:
+            for line in stdout:
+                self.lines.put(line)
+        except (OSError, ValueError):
+            pass
+        self.lines.put(None)
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        try:
+            line = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise _WorkerTimeout from None
+        if line is None:
+            raise _WorkerDied
+        return json.loads(line)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(json.dumps(payload) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise _WorkerGone from None
+        return self._receive(timeout)
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+
+
+class _WorkerPool:
+    """Up to ``size`` persistent workers shared by all threads of this process."""
+
+    def __init__(self, size: int) -> None:
+        self.pid = os.getpid()
+        self.slots = threading.BoundedSemaphore(size)
+        self.lock = threading.Lock()
+        self.idle: list[_Worker] = []
+        self.every: list[_Worker] = []
+
+    def _take(self) -> _Worker:
+        with self.lock:
+            while self.idle:
+                worker = self.idle.pop()
+                if worker.alive():
+                    return worker
+                self.every.remove(worker)
+        worker = _Worker()
+        with self.lock:
+            self.every.append(worker)
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self.lock:
+            if worker in self.every:
+                self.every.remove(worker)
+
+    def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The worker's reply, or None when it overran ``timeout`` (the worker is killed)."""
+        with self.slots:
+            for _attempt in range(2):
+                worker = self._take()
+                try:
+                    reply = worker.request(payload, timeout)
+                except _WorkerGone:
+                    self._discard(worker)
+                    continue
+                except (_WorkerTimeout, _WorkerDied):
+                    self._discard(worker)
+                    return None
+                with self.lock:
+                    self.idle.append(worker)
+                return reply
+        return None
+
+    def shutdown(self) -> None:
+        with self.lock:
+            workers, self.every, self.idle = self.every, [], []
+        for worker in workers:
+            worker.kill()
+
+
+_pool: _WorkerPool | None = None
+_pool_lock = threading.Lock()
+
+
+def _get_pool() -> _WorkerPool:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool.pid != os.getpid():  # a forked child gets its own pool
+            _pool = _WorkerPool(SYMBOLIC_WORKERS)
+        return _pool
+
+
+def shutdown_symbolic_workers() -> None:
+    """Stop the math-verify worker processes (they restart on the next symbolic call)."""
+    with _pool_lock:
+        pool = _pool
+    if pool is not None and pool.pid == os.getpid():
+        pool.shutdown()
+
+
+atexit.register(shutdown_symbolic_workers)
+
+
+def _symbolic(op: str, gold: str, pred: str, timeout: float) -> tuple[bool, bool] | None:
+    """``(gold_parsed, equal)`` from math-verify, or None on timeout.
+
+    Answers are cached per input; timeouts are not (the machine may just have been busy).
+    """
+    try:
+        return _symbolic_cached(op, gold, pred, timeout)
+    except _WorkerTimeout:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _symbolic_cached(op: str, gold: str, pred: str, timeout: float) -> tuple[bool, bool]:
+    reply = _get_pool().request({"op": op, "gold": gold, "pred": pred}, timeout)
+    if reply is None:
+        raise _WorkerTimeout
+    if "error" in reply:  # e.g. MemoryError inside math-verify: not parsed / not equal
+        logger.debug("math-verify worker error: %s", reply["error"])
+        return (op != "gold", False)
+    return (bool(reply["gold_parsed"]), bool(reply["equal"]))
+
+
+# --------------------------------------------------------------------------------------
+# Gold answers and grading
+# --------------------------------------------------------------------------------------
+
+
+def _gold_text(gold: object) -> str:
+    if gold is None or isinstance(gold, bool):
+        raise GoldAnswerError(f"gold answer {gold!r} cannot be parsed: not an answer")
+    if isinstance(gold, float) and not math.isfinite(gold):
+        raise GoldAnswerError(f"gold answer {gold!r} cannot be parsed: not a finite number")
+    text = str(gold).strip()
+    # A full reference solution is accepted too: take its marked final answer.
+    if _ANSWER_IS.search(text) or "####" in text or _BOX.search(text) or _CHINESE.search(text):
+        marked = extract_answer(text)
+        if marked:
+            return marked
+    return text
+
+
+@lru_cache(maxsize=65536)
+def _check_gold_cached(
+    text: str, timeout: float
+) -> tuple[str, str | None, tuple[float, bool] | None]:
+    """``(normalised, error or None, number info)`` for a gold answer's text.
+
+    Raises _WorkerTimeout (so that a timeout is not cached) when math-verify overran.
+    """
+    norm = normalize(text)
+    if len(norm) > MAX_ANSWER_CHARS:
+        return norm, f"longer than {MAX_ANSWER_CHARS} characters", None
+    if norm.lower() in _NULL_ANSWERS or not re.search(r"\w", norm):
+        return norm, "empty or placeholder answer", None
+    info = _number_of_normalized(norm)
+    if info is not None:
+        return norm, None, info
+    result = _symbolic("gold", norm, "", timeout)
+    if result is None:
+        raise _WorkerTimeout
+    if not result[0]:
+        return norm, "neither a number nor an expression math-verify can parse", None
+    return norm, None, None
+
+
+def _checked_gold(gold: object, timeout: float) -> tuple[str, tuple[float, bool] | None]:
+    try:
+        norm, error, info = _check_gold_cached(_gold_text(gold), float(timeout))
+    except _WorkerTimeout:
+        norm, error, info = "", f"math-verify did not parse it within {timeout:g} s", None
+    if error is not None:
+        shown = repr(gold) if len(repr(gold)) <= 80 else repr(gold)[:76] + "...'"
+        raise GoldAnswerError(f"gold answer {shown} cannot be parsed: {error}")
+    return norm, info
+
+
+def check_gold(gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> str:
+    r"""The normalised gold answer, or raise :class:`GoldAnswerError` naming it.
+
+    Loaders call this on every row at load time, so a bad gold fails loudly there and not
+    as a silent reward later. Accepts a bare answer (``18``, ``\frac{1}{2}``, ``(1,2)``)
+    or a full reference solution with a marked answer (``#### 18``, ``\boxed{18}``).
+
+    >>> check_gold("#### 1,000")
+    '1000'
+    >>> check_gold("None")
+    Traceback (most recent call last):
+    ...
+    mathlab.answers.GoldAnswerError: gold answer 'None' cannot be parsed: empty or placeholder answer
+    """
+    return _checked_gold(gold, timeout)[0]
+
+
+def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool:
+    r"""Whether a completion (or an already extracted answer) matches the gold answer.
+
+    Numeric comparison first (relative tolerance 1e-4; ``%`` also tried times 100), then
+    math-verify in a worker process limited to ``timeout`` seconds (a timeout is False).
+    A completion with no answer is False; an unparseable gold raises GoldAnswerError.
+
+    >>> is_correct("48 / 2 = 24 cookies. The answer is: 24", "24")
+    True
+    >>> is_correct("50%", "0.5"), is_correct("1,000", "1000"), is_correct("3,5", "35")
+    (True, True, False)
+    """
+    gold_norm, gold_info = _checked_gold(gold, timeout)
+    answer = extract_answer(pred_text)
+    if answer is None:
+        return False
+    pred_norm = normalize(answer)
+    if not pred_norm:
+        return False
+    if pred_norm == gold_norm or (pred_norm.isalpha() and pred_norm.lower() == gold_norm.lower()):
+        return True
+    pred_info = _number_of_normalized(pred_norm)
+    if pred_info is not None and gold_info is not None:
+        return _numbers_equal(pred_info, gold_info)
+    if gold_info is not None and not re.search(r"[\d\\]", pred_norm):
+        return False  # words or a bare variable can't equal a number: skip math-verify
+    result = _symbolic("eq", gold_norm, pred_norm, float(timeout))
+    return bool(result and result[1])
+
+
+def _completion_text(completion: object) -> str:
+    """TRL passes plain strings, or conversations ``[{"role": ..., "content": ...}]``."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, Sequence) and completion and isinstance(completion[-1], dict):
+        return str(completion[-1].get("content", ""))
+    if isinstance(completion, dict):
+        return str(completion.get("content", ""))
+    return "" if completion is None else str(completion)
+
+
+def reward_accuracy(completions: list, solution: list[str], **kwargs: Any) -> list[float | None]:
+    r"""Accuracy reward with TRL's reward signature: 1.0 right, 0.0 wrong, None for bad gold.
+
+    ``completions`` are strings or TRL conversations (the last message's ``content`` is
+    graded); ``solution`` are the gold answers. A row whose gold answer cannot be parsed
+    gets ``None`` (TRL then skips it), never a free reward. Extra keyword arguments
+    (prompts, ``timeout``...) are accepted; ``timeout`` bounds each symbolic call.
+
+    >>> reward_accuracy(
+    ...     ["3 * 6 = 18. The answer is: 18", r"\boxed{17}", [{"role": "assistant", "content": "18"}], "18"],
+    ...     ["18", "18", "18", "None"],
+    ... )
+    [1.0, 0.0, 1.0, None]
+    """
+    timeout = float(kwargs.get("timeout", DEFAULT_TIMEOUT_S))
+    rewards: list[float | None] = []
+    for completion, gold in zip(completions, solution, strict=True):
+        try:
+            ok = is_correct(_completion_text(completion), gold, timeout=timeout)
+        except GoldAnswerError:
+            rewards.append(None)
+            continue
+        rewards.append(1.0 if ok else 0.0)
+    return rewards
+
+
+def majority_vote(answers: Sequence[str | None]) -> str | None:
+    """The most common answer (maj@k), grouping equivalent answers; None if none.
+
+    Answers are extracted answers (e.g. ``Sample.pred``). Two answers fall in one group
+    when their numbers are equal within the grading tolerance (by value: ``50%`` groups
+    with ``0.5``) or, for non-numbers, when their normalised strings are equal. Ties go
+    to the group seen first; the group's first answer, as written, is returned.
+
+    >>> majority_vote(["1,000", "999", "1000.0", None, "1000"])
+    '1,000'
+    """
+    groups: list[tuple[str, object, list[str]]] = []  # (norm, value or None, members)
+    for answer in answers:
+        if answer is None:
+            continue
+        norm = normalize(answer)
+        if not norm:
+            continue
+        info = _number_of_normalized(norm)
+        value = None if info is None else info[0]
+        for g_norm, g_value, members in groups:
+            if value is not None and g_value is not None:
+                same = math.isclose(value, g_value, rel_tol=REL_TOL, abs_tol=ABS_TOL)  # type: ignore[arg-type]
+            else:
+                same = value is None and g_value is None and norm == g_norm
+            if same:
+                members.append(answer)
+                break
+        else:
+            groups.append((norm, value, [answer]))
+    if not groups:
+        return None
+    best = max(groups, key=lambda g: len(g[2]))  # max keeps the first among ties
+    return best[2][0]
