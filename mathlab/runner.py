@@ -113,12 +113,11 @@ def inputs_hash(
 
 
 # --------------------------------------------------------------------------- kernel
-def _kernel_manager():
+def _kernel_manager(spec_root: Path):
     """A KernelManager whose kernel is this interpreter's ipykernel, whatever is registered."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    spec_root = Path(tempfile.mkdtemp(prefix="mathlab-kernel-"))
     spec_dir = spec_root / "mathlab-run"
     spec_dir.mkdir()
     (spec_dir / "kernel.json").write_text(
@@ -132,7 +131,13 @@ def _kernel_manager():
     )
     ksm = KernelSpecManager(kernel_dirs=[str(spec_root)])
     ksm.ensure_native_kernel = False
-    return KernelManager(kernel_name="mathlab-run", kernel_spec_manager=ksm, transport="ipc")
+    # ipc sockets live beside the spec, not in the notebook's working directory
+    return KernelManager(
+        kernel_name="mathlab-run",
+        kernel_spec_manager=ksm,
+        transport="ipc",
+        ip=str(spec_root / "kernel-ipc"),
+    )
 
 
 class _PeakMemory:
@@ -359,7 +364,11 @@ def _run_all(notebooks, run_dir, cfg, resolved, preset, overrides, force, root, 
 def _execute(nb: Path, out: Path, parameters: dict[str, Any], cwd: Path) -> None:
     import papermill as pm
 
-    km = _kernel_manager()
+    with tempfile.TemporaryDirectory(prefix="mathlab-kernel-") as spec_root:
+        _papermill(pm, nb, out, parameters, cwd, _kernel_manager(Path(spec_root)))
+
+
+def _papermill(pm, nb: Path, out: Path, parameters: dict[str, Any], cwd: Path, km) -> None:
     pm.execute_notebook(
         str(nb),
         str(out),

@@ -75,6 +75,12 @@ def test_order_injection_skip_force_and_provenance(nbdir, tmp_path, capsys):
         assert key in prov, key
     assert any(p.startswith("papermill==") for p in prov["pip_freeze"])
     assert (run_dir / "params.yaml").read_text().startswith("preset: smoke")
+    assert sorted(p.name for p in nbdir.iterdir()) == [
+        "00_first.ipynb",
+        "01_second.ipynb",
+        "02_third.ipynb",
+        "README.ipynb",
+    ], "the runner leaves nothing (kernel sockets, outputs) beside the notebooks"
 
     # same inputs: everything is skipped
     assert _run(nbdir, run_dir) == 0
