@@ -78,7 +78,10 @@ class DataParams(Section):
     # real sets: name -> local path or hub name, e.g. {"gsm8k": "../shared/data/gsm8k/train.jsonl"}
     real_sets: dict[str, str] = {}
     real_sample: int | None = None  # keep at most this many rows per real set (seeded)
-    near_dup_threshold: float = 0.9  # MinHash Jaccard threshold for near duplicates
+    near_dup_threshold: float = 0.9  # Jaccard of word-shingle sets at which train items are near duplicates
+    near_dup_ngram: int = 5  # words per shingle for near-duplicate detection (MinHash LSH)
+    contamination_ngram: int = 13  # a train item sharing one n-gram with a real test item is contaminated
+    decontaminate: bool = True  # drop contaminated train items (False: only report them)
 
 
 class EvolveParams(Section):
@@ -96,7 +99,7 @@ class SFTParams(Section):
     method: Literal["full", "lora", "qlora"] = "full"  # qlora needs a CUDA GPU + bitsandbytes
     epochs: float = 1.0  # passes over the training set
     lr: float = 5e-5  # peak learning rate (AdamW), linear decay to 0
-    warmup_steps: int = 5  # linear warmup steps
+    warmup_steps: float = 0.1  # linear warmup: optimizer steps (>= 1) or a fraction of them (< 1)
     weight_decay: float = 0.0  # AdamW weight decay
     batch_size: int = 8  # per-device batch size (packing off)
     grad_accum: int = 1  # gradient accumulation steps
