@@ -1,6 +1,7 @@
 """The one setup call every notebook makes right after its `parameters` cell.
 
-    cfg, run = setup("02_sft", preset=preset, run_dir=run_dir, overrides={"sft.lr": lr})
+    cfg, run = setup("02_sft", preset=preset, run_dir=run_dir, overrides={"sft.lr": lr},
+                     extra=overrides)
 
 It merges the preset with every non-None override (rejecting unknown keys and wrong
 types), seeds everything from `cfg.seed`, sets torch threads, plot style and headless
@@ -25,9 +26,15 @@ def setup(
     preset: str | None = None,
     run_dir: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> tuple[Config, Run]:
+    """`overrides`: the notebook's own knobs ({"sft.lr": lr}, None values ignored);
+    `extra`: the `overrides` parameter the runner injects for `mathlab run -p key=value`
+    (any config key). The knobs win over `extra`, which wins over the preset."""
     preset = preset or os.environ.get("MATHLAB_PRESET") or "cpu"
-    cfg = load_config(preset, overrides)
+    merged = dict(extra or {})
+    merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    cfg = load_config(preset, merged)
     seed_everything(cfg.seed)
     _set_threads(cfg.threads)
     quiet_libraries()
