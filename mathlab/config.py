@@ -124,20 +124,23 @@ class SFTParams(Section):
     n_eval: int | None = None  # test problems evaluated (None: all of test.jsonl)
     n_eval_heldout: int | None = None  # held-out-family problems evaluated (None: all; 0: none)
     eval_real: int = 0  # rows of each data/real/<set>.jsonl evaluated before/after (0: none)
+    eval_style: Literal["cot", "calc"] = "cot"  # decoding: chain of thought, or CoT with
+    #   GSM8K's calculator filling every <<expr= the model writes (same prompt; 03 samples so too)
     eval_max_new_tokens: int = 256  # generation budget per answer
     eval_batch_size: int = 32  # prompts per generation batch
     maj_k: int = 1  # samples per problem for maj@k (1: greedy only)
     maj_temperature: float = 0.7  # sampling temperature for maj@k
     # ablations (RFT's data-amount scaling, Abel's data-format comparison)
     ablations: bool = True  # run the scaling curve and the format ablation
-    ablation_n_train: int | None = None  # problems in the ablation pool (None: the training set)
-    ablation_n_eval: int | None = None  # shared eval set size for the ablations (None: n_eval)
-    scaling_fractions: list[float] = [0.125, 0.25, 0.5, 1.0]  # fractions of the ablation pool
+    ablation_n_eval: int | None = None  # shared eval set (first test problems; None: n_eval)
+    scaling_fractions: list[float] = [0.125, 0.25, 0.5, 1.0]  # fractions of the training set
+    #   (nested subsets in the main format; fraction 1 is the main SFT model itself)
     ablation_formats: list[Literal["answer_is", "plain", "answer_only"]] = [
         "answer_only",
         "plain",
         "answer_is",
     ]  # formats compared on the same problems
+    format_fraction: float = 1.0  # fraction of the training set the formats are compared on
 
 
 class RFTParams(Section):
@@ -149,6 +152,7 @@ class RFTParams(Section):
     top_p: float = 1.0  # nucleus sampling
     max_new_tokens: int = 256  # generation budget per sample
     batch_size: int = 32  # prompts per generation batch
+    backend: Literal["hf", "vllm"] = "hf"  # sampling backend (vllm: the gpu extra)
     sample_base: bool = True  # also sample the base model (part of the union, RFT's U-set)
     base_k: int | None = None  # samples per question from the base model (None: k)
     extra_models: list[str] = []  # more model specs/folders whose correct paths join the union
@@ -167,7 +171,42 @@ class PPODPOParams(Section):
 
 
 class RFFTParams(Section):
-    """06_rfft."""
+    """06_rfft: Leave-Square-Out and Rule-Following Fine-Tuning (Hu et al. 2024, arXiv 2402.17709)."""
+
+    # small Llama trained from scratch (LSO, and RFFT with rfft_backend "scratch")
+    layers: int = 2  # transformer layers
+    hidden: int = 128  # hidden size (MLP 4x wider)
+    heads: int = 4  # attention heads
+    lr: float = 1e-3  # AdamW peak learning rate (5% warm-up, cosine to 10%)
+    batch_size: int = 128  # LSO training batch (sequences)
+    lr_by_run: dict[str, float] = {}  # per-run learning rate, e.g. {"rfft-rule": 2e-3, "number-direct": 3e-3}
+    bf16: bool = True  # bf16 autocast for training (weights stay fp32; decoding runs in fp32)
+    eval_batch_size: int = 2500  # prompts per batched greedy decode
+    # Leave-Square-Out: settings are <tokens>-<format>-<split>; tokens digit | number | lora
+    # (lora: LoRA on `model` with its own tokenizer), format direct | scratchpad,
+    # split square | random | holes
+    lso_settings: list[str] = ["digit-direct-square", "number-direct-square"]
+    lso_steps: dict[str, int] = {"digit-direct": 1500, "number-direct": 3000}  # per <tokens>-<format>
+    lso_grid: int = 100  # operands a, b in 0..lso_grid-1
+    lso_half: int = 10  # half-side of the held-out square (10: 21x21 = 441 pairs)
+    lso_center: int | None = None  # center of the square (None: lso_grid // 2)
+    lso_random_frac: float = 0.3  # held-out fraction of the random control split
+    lso_holes: int = 3  # number of random holes in the holes control
+    lso_hole_side: int = 21  # side of each random hole
+    # Rule-Following Fine-Tuning: multi-digit addition in three formats
+    rfft_formats: list[str] = ["direct", "scratchpad", "rule"]
+    # scratch: the small Llama above; lora: peft LoRA on `model` with its own tokenizer (gpu)
+    rfft_backends: list[Literal["scratch", "lora"]] = ["scratch"]
+    rfft_train_max_digits: int = 5  # train on 1..this many digits per operand
+    rfft_test_max_digits: int = 12  # test on 1..this many digits per operand
+    rfft_n_train: int = 20000  # training problems (spread evenly over the train digit counts)
+    rfft_n_test: int = 50  # test problems per digit count
+    rfft_steps: dict[str, int] = {"direct": 1500, "scratchpad": 1500, "rule": 500}  # per format
+    rfft_batch_size: dict[str, int] = {"direct": 128, "scratchpad": 64, "rule": 16}  # per format
+    rfft_reverse: bool = True  # scratch models: direct/scratchpad answers written last digit first
+    lora_r: int = 16  # LoRA rank (lora settings / backend)
+    lora_alpha: int = 32  # LoRA alpha
+    lora_lr: float = 2e-4  # LoRA learning rate
 
 
 class AnalysisParams(Section):

@@ -1,0 +1,448 @@
+"""Rejection-sampling fine-tuning (RFT, Yuan et al. 2023, arXiv 2308.01825).
+
+1. Sample k reasoning paths per training question from a fine-tuned model (temperature
+   0.7); keep the ones whose final answer is correct.
+2. Deduplicate them by their *equation list* (the paper's Algorithm 1, :func:`algorithm1`):
+   a path's equations are its ``<<...>>`` calculator annotations, or the arithmetic written
+   in the text when it has none (:func:`mathlab.calculator.extract_equations`); a path
+   whose equations do not check out is dropped (:func:`mathlab.calculator.equations_check_out`,
+   a safe exact evaluator; model text is never passed to ``eval``). Two paths with the same
+   equation list are the same reasoning; of the two, the one whose summed Levenshtein
+   distance to the *other* kept paths is larger is kept (it adds more diversity).
+3. Union over models (the paper's U-set, :func:`union_paths`): the correct paths of several
+   models (the SFT model, the base model, any others) go through Algorithm 1 together.
+4. Fine-tune the base model on the original solutions plus the kept paths.
+
+The set R that Algorithm 1 grows starts with the question's original solution, so a
+sampled path that merely repeats the original's equations adds nothing; the training rows
+are the original plus the *new* paths (:func:`new_paths`).
+
+>>> a = "3*4 = <<3*4=12>>12 apples.\\nThe answer is: 12"
+>>> b = "He has <<3*4=12>>12 apples in all.\\nThe answer is: 12"
+>>> c = "4+4+4 = 12.\\nThe answer is: 12"
+>>> [len(algorithm1([a, b, c]).kept), algorithm1([a, b, c]).duplicates]
+[2, 1]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rapidfuzz.distance import Levenshtein
+
+from mathlab.calculator import equations_check_out, extract_equations
+
+EQUATION_SEP = " | "
+
+
+# --------------------------------------------------------------------------- Algorithm 1
+def equation_key(text: str) -> str | None:
+    """The identity of a reasoning path: its equations joined, or None when one is wrong.
+
+    A path with no equations at all has the empty key (all such paths are one path).
+    """
+    eqs = extract_equations(text)
+    if not equations_check_out(eqs):
+        return None
+    return EQUATION_SEP.join(eqs)
+
+
+@dataclass
+class Dedup:
+    """The result of Algorithm 1 on a list of paths."""
+
+    kept: list[str]  # R: the existing paths first (possibly replaced), then the new ones
+    n_in: int = 0  # candidate paths examined
+    bad_equations: int = 0  # dropped: an equation that does not check out
+    duplicates: int = 0  # candidates whose equation list was already in R
+    replaced: int = 0  # duplicates that replaced the kept path (larger edit distance)
+    sources: list[str] = field(default_factory=list)  # where each kept path came from
+
+
+def algorithm1(
+    paths: Sequence[str],
+    existing: Sequence[str] = (),
+    sources: Sequence[str] | None = None,
+    existing_source: str = "original",
+) -> Dedup:
+    """RFT's Algorithm 1: grow R from `existing` with the `paths` of distinct equation lists.
+
+    For each candidate r: drop it when its equations do not check out; add it when its
+    equation list is new; otherwise it competes with the kept path r_j of the same list,
+    and replaces it when sum_{r'' in R, r'' != r_j} lev(r, r'') > sum_{...} lev(r_j, r'').
+    `sources` (one per path) labels where each path came from (a model name).
+    """
+    if sources is not None and len(sources) != len(paths):
+        raise ValueError(f"{len(sources)} sources for {len(paths)} paths")
+    kept = list(existing)
+    kept_sources = [existing_source] * len(kept)
+    index: dict[str, int] = {}
+    for i, r in enumerate(kept):
+        key = equation_key(r)
+        index.setdefault(key if key is not None else f"\0existing-{i}", i)
+    result = Dedup(kept=kept, sources=kept_sources)
+    for n, r in enumerate(paths):
+        result.n_in += 1
+        key = equation_key(r)
+        if key is None:
+            result.bad_equations += 1
+            continue
+        source = sources[n] if sources is not None else ""
+        j = index.get(key)
+        if j is None:
+            index[key] = len(kept)
+            kept.append(r)
+            kept_sources.append(source)
+            continue
+        result.duplicates += 1
+        others = [p for t, p in enumerate(kept) if t != j]
+        if _summed_distance(r, others) > _summed_distance(kept[j], others):
+            kept[j] = r
+            kept_sources[j] = source
+            result.replaced += 1
+    return result
+
+
+def _summed_distance(path: str, others: Sequence[str]) -> int:
+    return sum(Levenshtein.distance(path, o) for o in others)
+
+
+def dedup_paths(paths: Sequence[str], existing: Sequence[str] = ()) -> list[str]:
+    """The kept paths of Algorithm 1 (see :func:`algorithm1`)."""
+    return algorithm1(paths, existing).kept
+
+
+def new_paths(
+    original: str, correct_paths: Sequence[str], sources: Sequence[str] | None = None
+) -> Dedup:
+    """Algorithm 1 seeded with the original solution; `.kept` holds only the new paths.
+
+    A sampled path with the original's equations adds nothing (it may win the tie-break
+    for that slot, but that slot is the original's and is not returned).
+    """
+    d = algorithm1(correct_paths, existing=[original], sources=sources)
+    d.kept, d.sources = d.kept[1:], d.sources[1:]
+    return d
+
+
+# --------------------------------------------------------------------------- sampling
+@dataclass
+class SampledPath:
+    """One sampled completion for a training question."""
+
+    text: str
+    pred: str | None
+    correct: bool
+    n_tokens: int
+    model: str
+
+
+def sample_paths(
+    backend,
+    problems: Sequence,
+    k: int,
+    temperature: float = 0.7,
+    top_p: float = 1.0,
+    max_new_tokens: int = 256,
+    seed: int = 0,
+    model_name: str = "",
+    style: str = "cot",
+) -> dict[str, list[SampledPath]]:
+    """k sampled paths per problem, graded: {problem id: [paths]}.
+
+    style ``cot`` (the shared CoT prompt) or ``calc`` (the same prompt; the calculator
+    fills in every ``<<expr=`` the model writes), decoded by ``mathlab.styles.solve``.
+    """
+    from mathlab.answers import is_correct
+    from mathlab.generate import SamplingParams
+    from mathlab.styles import solve
+
+    sampling = SamplingParams(
+        n=k, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
+    )
+    outputs = solve(backend, list(problems), style, sampling, desc=f"{model_name} {style} k={k}")
+    result: dict[str, list[SampledPath]] = {}
+    for p, completions in zip(problems, outputs, strict=True):
+        result[p.id] = [
+            SampledPath(
+                c.text,
+                c.pred,
+                c.pred is not None and is_correct(c.pred, p.answer),
+                c.n_tokens,
+                model_name,
+            )
+            for c in completions
+        ]
+    return result
+
+
+def save_samples(
+    path: str | Path,
+    samples: Mapping[str, list[SampledPath]],
+    problems: Sequence,
+    key: str,
+    seed: int = 0,
+) -> Path:
+    """Write samples as Sample rows (samples/<stage>__train__cot.jsonl) plus a key sidecar."""
+    from mathlab.data.records import Sample, write_jsonl
+    from mathlab.prompts import cot_messages
+    from mathlab.runs import atomic_write_json
+
+    by_id = {p.id: p for p in problems}
+    rows = [
+        Sample(
+            problem_id=pid,
+            model=s.model,
+            style="cot",
+            prompt=cot_messages(by_id[pid].question)[-1]["content"],
+            completion=s.text,
+            pred=s.pred,
+            correct=s.correct,
+            n_tokens=s.n_tokens,
+            seed=seed,
+            meta={"index": i},
+        )
+        for pid, paths in samples.items()
+        for i, s in enumerate(paths)
+    ]
+    path = Path(path)
+    write_jsonl(path, rows)
+    atomic_write_json(path.with_suffix(".key.json"), {"key": key})
+    return path
+
+
+def load_samples(path: str | Path, key: str) -> dict[str, list[SampledPath]] | None:
+    """Samples saved by :func:`save_samples` with this key, else None (resample)."""
+    from mathlab.data.records import Sample, read_rows
+
+    path = Path(path)
+    sidecar = path.with_suffix(".key.json")
+    if not (path.is_file() and sidecar.is_file()):
+        return None
+    if json.loads(sidecar.read_text()).get("key") != key:
+        return None
+    out: dict[str, list[SampledPath]] = {}
+    for row in read_rows(path, Sample):
+        out.setdefault(row.problem_id, []).append(
+            SampledPath(row.completion, row.pred, row.correct, row.n_tokens, row.model)
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- statistics
+def powers_of_two(k_max: int) -> list[int]:
+    """1, 2, 4, ... up to k_max, with k_max itself last."""
+    if k_max < 1:
+        raise ValueError(f"k must be >= 1, got {k_max}")
+    ks, k = [], 1
+    while k < k_max:
+        ks.append(k)
+        k *= 2
+    return ks + [k_max]
+
+
+def paths_vs_k(
+    samples: Mapping[str, Sequence[SampledPath]],
+    ks: Sequence[int],
+    originals: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Correct and distinct paths per question against k, from the first k of each list.
+
+    distinct = paths kept by Algorithm 1 among the correct ones (with `originals`, the new
+    paths beyond each question's original solution). Means over questions.
+    """
+    rows = []
+    n_q = len(samples)
+    for k in ks:
+        correct = distinct = with_correct = 0
+        for pid, paths in samples.items():
+            first = [s.text for s in paths[:k] if s.correct]
+            correct += len(first)
+            with_correct += bool(first)
+            if originals is not None:
+                distinct += len(new_paths(originals[pid], first).kept)
+            else:
+                distinct += len(algorithm1(first).kept)
+        rows.append(
+            {
+                "k": k,
+                "questions": n_q,
+                "correct_per_question": correct / n_q if n_q else 0.0,
+                "distinct_per_question": distinct / n_q if n_q else 0.0,
+                "frac_questions_with_correct": with_correct / n_q if n_q else 0.0,
+            }
+        )
+    return rows
+
+
+@dataclass
+class KeptSet:
+    """The new reasoning paths kept per question, and how they were filtered."""
+
+    paths: dict[str, list[str]]  # problem id -> new paths (beyond the original)
+    sources: dict[str, list[str]]  # problem id -> the model of each kept path
+    sampled: int = 0
+    correct: int = 0
+    bad_equations: int = 0
+    duplicates: int = 0
+    replaced: int = 0
+
+    @property
+    def n_paths(self) -> int:
+        return sum(len(v) for v in self.paths.values())
+
+    def by_model(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for src in self.sources.values():
+            for s in src:
+                counts[s] = counts.get(s, 0) + 1
+        return counts
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "sampled": self.sampled,
+            "correct": self.correct,
+            "bad_equations": self.bad_equations,
+            "duplicates": self.duplicates,
+            "replaced": self.replaced,
+            "kept_new_paths": self.n_paths,
+            "questions_with_new_paths": sum(1 for v in self.paths.values() if v),
+            "kept_by_model": self.by_model(),
+        }
+
+
+def union_paths(
+    per_model: Mapping[str, Mapping[str, Sequence[SampledPath]]], originals: Mapping[str, str]
+) -> KeptSet:
+    """Algorithm 1 over the correct paths of every model, question by question.
+
+    `per_model`: {model name: {problem id: sampled paths}} in the order the models should
+    be visited (the first model's paths are seen first); `originals`: {problem id:
+    original solution}. With one model this is RFT on that model alone.
+    """
+    ids: list[str] = []
+    for samples in per_model.values():
+        ids.extend(pid for pid in samples if pid not in ids)
+    kept = KeptSet(paths={}, sources={})
+    for pid in ids:
+        texts, sources = [], []
+        for model, samples in per_model.items():
+            for s in samples.get(pid, []):
+                kept.sampled += 1
+                if s.correct:
+                    texts.append(s.text)
+                    sources.append(model)
+        kept.correct += len(texts)
+        if pid not in originals:
+            raise KeyError(f"no original solution for problem {pid}")
+        d = new_paths(originals[pid], texts, sources)
+        kept.paths[pid] = d.kept
+        kept.sources[pid] = d.sources
+        kept.bad_equations += d.bad_equations
+        kept.duplicates += d.duplicates
+        kept.replaced += d.replaced
+    return kept
+
+
+def rft_rows(
+    problems: Sequence, kept: KeptSet, fmt: str = "answer_is", include_original: bool = True
+) -> list[dict]:
+    """Training rows: each problem's original solution (in `fmt`) plus its kept paths."""
+    from mathlab.sft import build_rows, sft_row
+
+    rows = build_rows(problems, fmt) if include_original else []
+    by_id = {p.id: p for p in problems}
+    for pid, paths in kept.paths.items():
+        if pid not in by_id:
+            raise KeyError(f"kept paths for problem {pid}, which is not in the training set")
+        rows.extend(sft_row(by_id[pid].question, text) for text in paths)
+    return rows
+
+
+# --------------------------------------------------------------------------- notebook helpers
+def model_identity(spec: str) -> str:
+    """What a sample cache depends on: a trained folder's stage key, else the spec itself."""
+    stage = Path(spec) / "mathlab_stage.json"
+    if stage.is_file():
+        return json.loads(stage.read_text()).get("key", spec)
+    return spec
+
+
+def sample_model(
+    run, name: str, spec: str, problems: Sequence, cfg, k: int
+) -> dict[str, list[SampledPath]]:
+    """k samples per problem from model `spec` (in ``sft.eval_style``), cached in
+    ``samples/rft_<name>__train__<style>.jsonl``.
+
+    The cache key covers the model (a trained folder's stage key), the problems and the
+    sampling parameters; a matching file is read back instead of sampling again.
+    """
+    from mathlab.generate import get_backend
+    from mathlab.runs import stable_hash
+
+    p = cfg.rft
+    style = cfg.sft.eval_style  # sample the way the models are evaluated
+    key = stable_hash(
+        {
+            "model": model_identity(spec),
+            "ids": [q.id for q in problems],
+            "k": k,
+            "temperature": p.temperature,
+            "top_p": p.top_p,
+            "max_new_tokens": p.max_new_tokens,
+            "seed": cfg.seed,
+            "style": style,
+        }
+    )
+    path = run.samples_path(f"rft_{name}", "train", style)
+    cached = load_samples(path, key)
+    if cached is not None:
+        print(
+            f"{name}: {sum(len(v) for v in cached.values())} samples read from {path.name}",
+            flush=True,
+        )
+        return cached
+    if p.backend == "hf":
+        opts = {"device": cfg.device, "dtype": cfg.dtype, "batch_size": p.batch_size}
+    else:
+        opts = {"dtype": cfg.dtype, "seed": cfg.seed}
+    backend = get_backend(spec, kind=p.backend, **opts)
+    samples = sample_paths(
+        backend,
+        problems,
+        k,
+        p.temperature,
+        p.top_p,
+        p.max_new_tokens,
+        cfg.seed,
+        model_name=name,
+        style=style,
+    )
+    del backend
+    save_samples(path, samples, problems, key, seed=cfg.seed)
+    n = sum(len(v) for v in samples.values())
+    c = sum(s.correct for v in samples.values() for s in v)
+    print(f"{name}: {n} samples, {c} correct ({c / max(n, 1):.1%})", flush=True)
+    return samples
+
+
+def union_curve(
+    per_model: Mapping[str, Mapping[str, Sequence[SampledPath]]],
+    k_max: int,
+    originals: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """paths_vs_k for the union: at each k, the first k samples of *every* model pooled."""
+    rows = []
+    for k in powers_of_two(k_max):
+        pooled: dict[str, list[SampledPath]] = {}
+        for samples in per_model.values():
+            for pid, paths in samples.items():
+                pooled.setdefault(pid, []).extend(paths[:k])
+        big = max((len(v) for v in pooled.values()), default=1)
+        (row,) = paths_vs_k(pooled, [big], originals)
+        rows.append({**row, "k": k})
+    return rows

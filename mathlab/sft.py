@@ -1,0 +1,862 @@
+"""Supervised fine-tuning (02_sft, and the training step of 03_rft) with TRL's SFTTrainer.
+
+Data: every training row is TRL's *conversational prompt-completion* format::
+
+    {"prompt": cot_messages(question),                       # the shared CoT prompt
+     "completion": [{"role": "assistant", "content": solution_in_some_format}]}
+
+so the prompt the model is trained on is exactly the one it is evaluated with, and the
+loss falls on the completion only: TRL 1.16 sets ``completion_only_loss`` to True for
+prompt-completion data (``SFTConfig.completion_only_loss=None`` means "by dataset"), builds
+a ``completion_mask`` while tokenizing and turns it into ``labels`` that are -100 on the
+prompt (see :func:`tokenized_labels`, which the tests use to check it). We pass
+``completion_only_loss=True`` explicitly so a change of that default cannot go unnoticed.
+
+Formats (:data:`FORMATS`; Abel's "parental oversight" ablation compares them on the same
+problems): ``answer_only`` (just ``The answer is: N``), ``plain`` (steps, no calculator
+annotations) and ``answer_is`` (steps with GSM8K ``<<48/2=24>>`` annotations), all ending
+in the ``The answer is: N`` line the CoT prompt asks for.
+
+Training (:func:`train_sft`): full fine-tune, LoRA (PEFT) or QLoRA (bitsandbytes 4-bit,
+CUDA only; imported lazily). On CPU, ``bf16=True`` + ``use_cpu=True`` makes accelerate
+wrap the forward pass in ``torch.autocast("cpu", dtype=torch.bfloat16)``: weights and
+optimizer state stay fp32, matmuls run in bf16 (about 2.7x faster here). Gradient
+checkpointing is off unless asked for (TRL turns it on by default; on CPU it only costs
+time). Headless: ``disable_tqdm=True`` and :class:`LossLines` prints one line per logging
+step. No reporting integrations. Checkpoints: one kept (``save_total_limit=1``) every
+``save_steps`` optimizer steps; a re-run resumes from it when its stage key matches, and
+a finished stage whose key (a hash of the data rows, the parameters and the model) matches
+is skipped. The final model is saved with ``save_pretrained`` + tokenizer (adapters only
+for LoRA/QLoRA, with the base model's spec recorded), so ``mathlab.models.load_model(path)``
+loads it.
+
+Every keyword argument passed to a transformers/TRL/PEFT class is built in one place
+(:func:`sft_config_kwargs`, :func:`lora_config_kwargs`, :func:`bnb_config_kwargs`,
+:func:`trainer_kwargs`); tests/test_api_drift.py checks each name against the installed
+signatures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mathlab.config import SFTParams
+from mathlab.data.records import Problem
+from mathlab.prompts import cot_messages
+from mathlab.runs import atomic_write_json, stable_hash
+
+FORMATS = {
+    "answer_only": "answer only",
+    "plain": "steps, no annotations",
+    "answer_is": "steps + calculator annotations",
+}
+STAGE_FILE = "mathlab_stage.json"
+CHECKPOINTS = "checkpoints"
+
+
+class SFTError(ValueError):
+    """A training request that cannot run as asked; the message says why and what to change."""
+
+
+# --------------------------------------------------------------------------- data
+def completion_text(problem: Problem, fmt: str) -> str:
+    """The solution of `problem` rendered in `fmt` (one of :data:`FORMATS`).
+
+    Works for generated and real (GSM8K-style) rows alike: the generator re-renders the
+    solution text (``mathlab.data.generator.render_solution``).
+    """
+    if fmt not in FORMATS:
+        raise SFTError(f"unknown SFT format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    if not problem.solution.strip():
+        raise SFTError(f"problem {problem.id}: no solution to train on")
+    from mathlab.data.generator import render_solution
+
+    return render_solution(problem, fmt)
+
+
+def sft_row(question: str, completion: str) -> dict[str, list[dict[str, str]]]:
+    """One conversational prompt-completion row with the shared CoT prompt."""
+    return {
+        "prompt": cot_messages(question),
+        "completion": [{"role": "assistant", "content": completion}],
+    }
+
+
+def build_rows(problems: Sequence[Problem], fmt: str = "answer_is") -> list[dict]:
+    """Prompt-completion rows for SFTTrainer, one per problem, in `fmt`."""
+    return [sft_row(p.question, completion_text(p, fmt)) for p in problems]
+
+
+def seeded_subset(items: Sequence, n: int | None, seed: int = 0) -> list:
+    """The first `n` items of one seeded shuffle (all when n is None or >= len).
+
+    Nested by construction: the subset of size 10 is the start of the one of size 20, so a
+    data-amount curve adds data instead of drawing a new sample at each size.
+    """
+    order = list(range(len(items)))
+    random.Random(seed).shuffle(order)
+    if n is not None:
+        if n < 0:
+            raise SFTError(f"subset size must be >= 0, got {n}")
+        order = order[:n]
+    return [items[i] for i in order]
+
+
+def fraction_sizes(n: int, fractions: Sequence[float]) -> list[int]:
+    """Subset sizes for the data-amount curve: round(f * n), at least 1, distinct, sorted."""
+    for f in fractions:
+        if not 0 < f <= 1:
+            raise SFTError(
+                f"fraction {f} is not in (0, 1] (sft.scaling_fractions, sft.format_fraction)"
+            )
+    return sorted({max(1, round(f * n)) for f in fractions})
+
+
+# --------------------------------------------------------------------------- kwargs (one place)
+def use_bf16(params: SFTParams, device: str) -> bool:
+    """bf16 autocast: the parameter when set; else on for CPU and bf16-capable GPUs."""
+    if params.bf16 is not None:
+        return params.bf16
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.is_bf16_supported()
+    return device == "cpu"
+
+
+def sft_config_kwargs(
+    params: SFTParams,
+    output_dir: str | Path,
+    device: str = "cpu",
+    seed: int = 0,
+    max_steps: int | None = None,
+    epochs: float | None = None,
+) -> dict[str, Any]:
+    """Every keyword argument we pass to ``trl.SFTConfig`` (checked by test_api_drift)."""
+    kwargs: dict[str, Any] = {
+        "output_dir": str(output_dir),
+        # optimisation
+        "learning_rate": params.lr,
+        "lr_scheduler_type": "linear",
+        # TRL 1.x configs have no warmup_ratio: warmup_steps < 1 is a fraction of all steps
+        "warmup_steps": params.warmup_steps,
+        "weight_decay": params.weight_decay,
+        "num_train_epochs": float(epochs if epochs is not None else params.epochs),
+        "max_steps": max_steps if max_steps is not None else -1,
+        "per_device_train_batch_size": params.batch_size,
+        "gradient_accumulation_steps": params.grad_accum,
+        "optim": "adamw_torch",
+        "seed": seed,
+        "data_seed": seed,
+        # data
+        "max_length": params.max_length,
+        "packing": False,
+        "completion_only_loss": True,  # loss on the completion tokens only
+        "assistant_only_loss": False,
+        "dataset_num_proc": None,
+        # precision and memory
+        "bf16": use_bf16(params, device),
+        "fp16": False,
+        "use_cpu": device == "cpu",
+        # transformers 5.23 renamed gradient_checkpointing (TRL defaults that one to True)
+        "activation_checkpointing": params.gradient_checkpointing,
+        # logging: headless lines from LossLines, no integrations
+        "logging_steps": params.logging_steps,
+        "logging_first_step": True,
+        "disable_tqdm": True,
+        "report_to": "none",
+        "include_num_input_tokens_seen": "non_padding",
+        # checkpoints: few, resumable
+        "save_strategy": "steps",
+        "save_steps": params.save_steps,
+        "save_total_limit": 1,
+        "save_only_model": False,  # keep optimizer/scheduler state so a resume is exact
+        "dataloader_num_workers": 0,
+        "remove_unused_columns": True,
+    }
+    return kwargs
+
+
+def lora_config_kwargs(params: SFTParams) -> dict[str, Any]:
+    """Every keyword argument we pass to ``peft.LoraConfig``."""
+    return {
+        "r": params.lora_r,
+        "lora_alpha": params.lora_alpha,
+        "lora_dropout": params.lora_dropout,
+        "target_modules": list(params.lora_targets),
+        "bias": "none",
+        "task_type": "CAUSAL_LM",
+    }
+
+
+def bnb_config_kwargs() -> dict[str, Any]:
+    """Every keyword argument we pass to ``transformers.BitsAndBytesConfig`` (QLoRA)."""
+    import torch
+
+    return {
+        "load_in_4bit": True,
+        "bnb_4bit_quant_type": "nf4",
+        "bnb_4bit_use_double_quant": True,
+        "bnb_4bit_compute_dtype": torch.bfloat16,
+    }
+
+
+def trainer_kwargs(model, args, train_dataset, tokenizer, callbacks, peft_config) -> dict[str, Any]:
+    """Every keyword argument we pass to ``trl.SFTTrainer``."""
+    return {
+        "model": model,
+        "args": args,
+        "train_dataset": train_dataset,
+        "processing_class": tokenizer,
+        "callbacks": callbacks,
+        "peft_config": peft_config,
+    }
+
+
+# --------------------------------------------------------------------------- logging callback
+def _loss_lines_class():
+    from transformers import TrainerCallback
+
+    class LossLines(TrainerCallback):
+        """Prints one plain line per logging step and keeps the history (headless-friendly)."""
+
+        def __init__(self, label: str = "sft"):
+            self.label = label
+            self.history: list[dict[str, float]] = []
+            self.started = time.time()
+            self.tokens0 = 0
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            self.started = time.time()
+            self.tokens0 = state.num_input_tokens_seen or 0
+            print(f"{self.label}: training {state.max_steps} optimizer steps", flush=True)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            logs = logs or {}
+            if "loss" not in logs:
+                return
+            elapsed = time.time() - self.started
+            tokens = (state.num_input_tokens_seen or 0) - self.tokens0
+            tps = tokens / elapsed if elapsed > 0 else float("nan")
+            entry = {
+                "step": state.global_step,
+                "epoch": round(state.epoch or 0.0, 4),
+                "loss": float(logs["loss"]),
+                "lr": float(logs.get("learning_rate", float("nan"))),
+                "tokens": int(state.num_input_tokens_seen or 0),
+                "elapsed_s": round(elapsed, 1),
+            }
+            self.history.append(entry)
+            print(
+                f"{self.label}: step {state.global_step}/{state.max_steps} loss {entry['loss']:.4f} "
+                f"lr {entry['lr']:.2e} {tps:.0f} tok/s {elapsed:.0f}s",
+                flush=True,
+            )
+
+    return LossLines
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    """What a training stage produced (also stored as ``<output_dir>/mathlab_stage.json``)."""
+
+    model_dir: str
+    key: str
+    method: str
+    base_model: str
+    n_rows: int
+    steps: int
+    wall_s: float
+    tokens: int
+    tokens_per_s: float
+    final_loss: float | None
+    history: list[dict[str, float]] = field(default_factory=list)
+    skipped: bool = False  # True: a finished stage with the same key was reused
+    resumed_from: str | None = None  # the checkpoint training resumed from, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def stage_key(
+    model_spec: str,
+    rows: Sequence[dict],
+    params: SFTParams,
+    seed: int,
+    epochs: float | None = None,
+    max_steps: int | None = None,
+) -> str:
+    """The cache key of a training stage: data rows, parameters, base model, seed, length."""
+    return stable_hash(
+        {
+            "model": model_spec,
+            "rows": list(rows),
+            "params": params.model_dump(mode="json"),
+            "epochs": epochs,
+            "max_steps": max_steps,
+            "seed": seed,
+        }
+    )
+
+
+def finished_stage(output_dir: str | Path, key: str) -> TrainResult | None:
+    """The stored result when `output_dir` holds a finished stage with this key, else None."""
+    path = Path(output_dir) / STAGE_FILE
+    if not path.is_file():
+        return None
+    try:
+        stored = json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return None
+    if stored.get("key") != key:
+        return None
+    if not any((Path(output_dir) / f).is_file() for f in ("config.json", "adapter_config.json")):
+        return None  # the record survived but the model files did not: train again
+    stored["skipped"] = True
+    return TrainResult(**stored)
+
+
+def _last_checkpoint(ckpt_dir: Path, key: str) -> str | None:
+    """A checkpoint of this very stage (same key), or None (stale ones are removed)."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if not ckpt_dir.is_dir():
+        return None
+    marker = ckpt_dir / "mathlab_key.json"
+    stored = json.loads(marker.read_text()).get("key") if marker.is_file() else None
+    if stored != key:
+        print(f"removing checkpoints of another configuration in {ckpt_dir}", flush=True)
+        shutil.rmtree(ckpt_dir)
+        return None
+    return get_last_checkpoint(str(ckpt_dir))
+
+
+def _save_final(trainer, tokenizer, output_dir: Path, model_spec: str, method: str) -> None:
+    """save_pretrained (+ tokenizer); adapters record the base spec so load_model finds it."""
+    for stale in (
+        "model.safetensors",
+        "adapter_model.safetensors",
+        "config.json",
+        "adapter_config.json",
+    ):
+        (output_dir / stale).unlink(missing_ok=True)
+    model = trainer.model
+    model.save_pretrained(output_dir)
+    tokenizer.save_pretrained(output_dir)
+    if method != "full":
+        cfg_path = output_dir / "adapter_config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["base_model_name_or_path"] = model_spec
+        cfg_path.write_text(json.dumps(cfg, indent=2))
+
+
+def train_sft(
+    model_spec: str,
+    rows: Sequence[dict],
+    params: SFTParams,
+    output_dir: str | Path,
+    *,
+    device: str = "cpu",
+    dtype: str = "auto",
+    seed: int = 0,
+    max_steps: int | None = None,
+    epochs: float | None = None,
+    label: str = "sft",
+    force: bool = False,
+    callbacks: Sequence = (),
+) -> TrainResult:
+    """Fine-tune `model_spec` on prompt-completion `rows`; save to `output_dir`.
+
+    A finished stage with the same key (rows, params, model, seed, length) is skipped
+    unless `force`; an unfinished one resumes from its last checkpoint (kept in
+    ``output_dir/checkpoints`` every ``params.save_steps`` steps). `callbacks`: more
+    ``TrainerCallback`` objects. Returns a TrainResult.
+    """
+    import datasets
+    from trl import SFTConfig, SFTTrainer
+
+    from mathlab.models import load_tokenizer, resolve_device
+
+    if not rows:
+        raise SFTError(f"{label}: no training rows")
+    device = resolve_device(device)
+    output_dir = Path(output_dir)
+    key = stage_key(model_spec, rows, params, seed, epochs, max_steps)
+    done = None if force else finished_stage(output_dir, key)
+    if done is not None:
+        print(
+            f"{label}: finished stage with the same data and parameters in {output_dir}; skipped",
+            flush=True,
+        )
+        return done
+    if (output_dir / STAGE_FILE).is_file():
+        print(
+            f"{label}: {output_dir} holds a model trained with other data or parameters; "
+            f"retraining replaces it",
+            flush=True,
+        )
+        (output_dir / STAGE_FILE).unlink()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = output_dir / CHECKPOINTS
+    resume = None if force else _last_checkpoint(ckpt_dir, key)
+    if force and ckpt_dir.exists():
+        shutil.rmtree(ckpt_dir)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(ckpt_dir / "mathlab_key.json", {"key": key})
+
+    model, peft_config = _model_and_peft(model_spec, params, device, dtype, seed)
+    tokenizer = load_tokenizer(model_spec)
+    args = SFTConfig(**sft_config_kwargs(params, ckpt_dir, device, seed, max_steps, epochs))
+    LossLines = _loss_lines_class()
+    lines = LossLines(label)
+    dataset = datasets.Dataset.from_list(list(rows))
+    trainer = SFTTrainer(
+        **trainer_kwargs(model, args, dataset, tokenizer, [lines, *callbacks], peft_config)
+    )
+    _quiet_trainer(trainer)
+    if resume:
+        print(f"{label}: resuming from {resume}", flush=True)
+    started = time.time()
+    out = trainer.train(resume_from_checkpoint=resume)
+    wall = time.time() - started
+    _save_final(trainer, tokenizer, output_dir, model_spec, params.method)
+    tokens = int(trainer.state.num_input_tokens_seen or 0) - lines.tokens0
+    result = TrainResult(
+        model_dir=str(output_dir),
+        key=key,
+        method=params.method,
+        base_model=model_spec,
+        n_rows=len(rows),
+        steps=int(trainer.state.global_step),
+        wall_s=round(wall, 1),
+        tokens=tokens,
+        tokens_per_s=round(tokens / wall, 1) if wall > 0 else 0.0,
+        final_loss=_finite(lines.history[-1]["loss"])
+        if lines.history
+        else _finite(out.training_loss),
+        history=lines.history,
+        resumed_from=resume,
+    )
+    atomic_write_json(output_dir / STAGE_FILE, result.to_dict())
+    shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: no checkpoint left behind
+    del trainer, model, out
+    _free_memory()
+    print(
+        f"{label}: {result.steps} steps in {result.wall_s:.0f}s, {result.tokens_per_s:.0f} tok/s, "
+        f"final loss {result.final_loss}",
+        flush=True,
+    )
+    return result
+
+
+def _free_memory() -> None:
+    """Collect the trainer's reference cycles now, so the next stage starts with its memory."""
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _quiet_trainer(trainer) -> None:
+    """Drop transformers' PrinterCallback (it prints raw log dicts when tqdm is off)."""
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
+
+
+def _finite(x: float | None) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _model_and_peft(model_spec: str, params: SFTParams, device: str, dtype: str, seed: int):
+    """The model to train and the PEFT config (None for a full fine-tune)."""
+    from mathlab.models import load_model
+
+    if params.method == "full":
+        return load_model(model_spec, device=device, dtype=dtype, seed=seed, trainable=True), None
+    from peft import LoraConfig
+
+    peft_config = LoraConfig(**lora_config_kwargs(params))
+    if params.method == "lora":
+        return load_model(
+            model_spec, device=device, dtype=dtype, seed=seed, trainable=True
+        ), peft_config
+    # QLoRA: 4-bit base weights through bitsandbytes, CUDA only
+    reason = qlora_unavailable(device)
+    if reason:
+        raise SFTError(
+            f"sft.method='qlora' cannot run here: {reason}. Use sft.method='lora' or 'full'."
+        )
+    from peft import prepare_model_for_kbit_training
+    from transformers import BitsAndBytesConfig
+
+    quant = BitsAndBytesConfig(**bnb_config_kwargs())
+    model = load_model(
+        model_spec,
+        device=device,
+        dtype="bfloat16",
+        seed=seed,
+        trainable=True,
+        quantization_config=quant,
+    )
+    model = prepare_model_for_kbit_training(
+        model, use_gradient_checkpointing=params.gradient_checkpointing
+    )
+    return model, peft_config
+
+
+def qlora_unavailable(device: str = "cuda") -> str | None:
+    """Why QLoRA cannot run here (None when it can): it needs CUDA and bitsandbytes."""
+    import importlib.util
+
+    import torch
+
+    if device != "cuda":
+        return f"QLoRA needs a CUDA GPU (bitsandbytes 4-bit kernels); the device is {device}"
+    if not torch.cuda.is_available():
+        return "QLoRA needs a CUDA GPU (bitsandbytes 4-bit kernels) and none is available"
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return "the package bitsandbytes is not installed (pip install 'mathlab[gpu]')"
+    return None
+
+
+# --------------------------------------------------------------------------- inspection
+def tokenized_labels(
+    rows: Sequence[dict], tokenizer, params: SFTParams, model=None
+) -> list[dict[str, list[int]]]:
+    """The input_ids and labels SFTTrainer trains on for `rows` (for tests and the notebook).
+
+    Built by a real SFTTrainer (no training step), so it shows what the trainer does:
+    labels are -100 on every prompt token.
+    """
+    import tempfile
+
+    import datasets
+    from trl import SFTConfig, SFTTrainer
+
+    from mathlab.models import load_model
+
+    model = model if model is not None else load_model("tiny-random", device="cpu")
+    with tempfile.TemporaryDirectory(prefix="mathlab-labels-") as tmp:
+        args = SFTConfig(**sft_config_kwargs(params, tmp, "cpu", 0))
+        dataset = datasets.Dataset.from_list(list(rows))
+        trainer = SFTTrainer(**trainer_kwargs(model, args, dataset, tokenizer, [], None))
+        return [{"input_ids": r["input_ids"], "labels": r["labels"]} for r in trainer.train_dataset]
+
+
+# --------------------------------------------------------------------------- statistics
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95% by default); (0, 1) when n == 0.
+
+    >>> tuple(round(x, 3) for x in wilson_interval(47, 100))
+    (0.375, 0.567)
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = correct / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mcnemar_exact(only_a: int, only_b: int) -> dict[str, float]:
+    """Exact McNemar test on paired outcomes (the same problems graded for two models).
+
+    only_a: problems model A gets right and B wrong; only_b: the reverse. Under H0 each
+    discordant problem is a fair coin. Returns the one-sided p-value that B is *worse*
+    than A (P[X >= only_a], X ~ Bin(only_a + only_b, 1/2)) and the two-sided one.
+
+    >>> mcnemar_exact(10, 2)["p_b_worse"] < 0.05, mcnemar_exact(3, 3)["p_two_sided"] == 1.0
+    (True, True)
+    """
+    n = only_a + only_b
+    if n == 0:
+        return {"p_b_worse": 1.0, "p_b_better": 1.0, "p_two_sided": 1.0}
+
+    def tail(k: int) -> float:  # P[X >= k]
+        return sum(math.comb(n, i) for i in range(k, n + 1)) / 2**n
+
+    worse, better = tail(only_a), tail(only_b)
+    return {
+        "p_b_worse": worse,
+        "p_b_better": better,
+        "p_two_sided": min(1.0, 2 * min(worse, better)),
+    }
+
+
+def two_proportion_z(correct_a: int, n_a: int, correct_b: int, n_b: int) -> dict[str, float]:
+    """Two-proportion z-test (unpaired, pooled variance): z and one-sided p that B < A."""
+    if n_a == 0 or n_b == 0:
+        return {"z": 0.0, "p_b_worse": 1.0}
+    pa, pb = correct_a / n_a, correct_b / n_b
+    pooled = (correct_a + correct_b) / (n_a + n_b)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
+    if se == 0:
+        return {"z": 0.0, "p_b_worse": 1.0 if pb >= pa else 0.0}
+    z = (pb - pa) / se
+    return {"z": z, "p_b_worse": 0.5 * math.erfc(-z / math.sqrt(2))}  # Phi(z)
+
+
+def compare_paired(a: Sequence[bool], b: Sequence[bool], alpha: float = 0.05) -> dict[str, Any]:
+    """Accuracy of A and B on the same problems with Wilson intervals, McNemar's exact test
+    (the decision: B is significantly below A when its one-sided p < alpha) and, for
+    reference, the unpaired two-proportion z-test."""
+    if len(a) != len(b):
+        raise ValueError(f"paired comparison needs the same problems: {len(a)} vs {len(b)}")
+    n = len(a)
+    ca, cb = sum(map(bool, a)), sum(map(bool, b))
+    only_a = sum(1 for x, y in zip(a, b, strict=True) if x and not y)
+    only_b = sum(1 for x, y in zip(a, b, strict=True) if y and not x)
+    mc = mcnemar_exact(only_a, only_b)
+    return {
+        "n": n,
+        "acc_a": ca / n if n else 0.0,
+        "acc_b": cb / n if n else 0.0,
+        "ci_a": wilson_interval(ca, n),
+        "ci_b": wilson_interval(cb, n),
+        "only_a": only_a,
+        "only_b": only_b,
+        "mcnemar_p_b_worse": mc["p_b_worse"],
+        "mcnemar_p_two_sided": mc["p_two_sided"],
+        "ztest_p_b_worse": two_proportion_z(ca, n, cb, n)["p_b_worse"],
+        "b_significantly_worse": mc["p_b_worse"] < alpha,
+        "alpha": alpha,
+    }
+
+
+# --------------------------------------------------------------------------- ablations
+@dataclass
+class AblationPoint:
+    """One model of the data-amount / data-format ablations."""
+
+    kinds: list[str]  # "scaling" and/or "format"
+    fmt: str
+    n_train: int
+    model_dir: str
+    train: dict[str, Any] | None = None  # TrainResult.to_dict() (None for the main model)
+    eval: dict[str, Any] = field(default_factory=dict)  # what evaluate_fn returned
+
+
+def ablation_plan(n_train: int, params: SFTParams) -> list[tuple[str, int, list[str]]]:
+    """(format, size, kinds) of every model the ablations need, each once.
+
+    Scaling: the main format at each fraction of the training set (nested subsets).
+    Formats: every ablation format at ``format_fraction`` of the set. A (format, size) pair
+    that both need is trained once; the main model (main format, all problems) is reused.
+    """
+    plan: dict[tuple[str, int], list[str]] = {}
+    for n in fraction_sizes(n_train, params.scaling_fractions):
+        plan.setdefault((params.format, n), []).append("scaling")
+    (fmt_n,) = fraction_sizes(n_train, [params.format_fraction])
+    for fmt in params.ablation_formats:
+        plan.setdefault((fmt, fmt_n), []).append("format")
+    return [
+        (fmt, n, kinds)
+        for (fmt, n), kinds in sorted(plan.items(), key=lambda kv: (kv[0][1], kv[0][0]))
+    ]
+
+
+def run_ablations(
+    model_spec: str,
+    train_set: Sequence[Problem],
+    params: SFTParams,
+    models_dir: str | Path,
+    main_dir: str | Path,
+    evaluate_fn,
+    *,
+    device: str = "cpu",
+    seed: int = 0,
+) -> list[AblationPoint]:
+    """Train (or reuse) every ablation model and evaluate it with ``evaluate_fn(model_dir,
+    name) -> dict``. The subset of size n is the first n of ``train_set`` (already a seeded
+    shuffle, so subsets are nested); the main model (``main_dir``) is not retrained."""
+    points = []
+    for fmt, n, kinds in ablation_plan(len(train_set), params):
+        name = f"{fmt}-n{n}"
+        if fmt == params.format and n == len(train_set):
+            point = AblationPoint(kinds, fmt, n, str(main_dir))
+        else:
+            out = Path(models_dir) / name
+            result = train_sft(
+                model_spec,
+                build_rows(train_set[:n], fmt),
+                params,
+                out,
+                device=device,
+                seed=seed,
+                label=f"ablation {name}",
+            )
+            point = AblationPoint(kinds, fmt, n, str(out), result.to_dict())
+        point.eval = evaluate_fn(point.model_dir, name)
+        points.append(point)
+    return points
+
+
+# --------------------------------------------------------------------------- budget
+def count_tokens(rows: Sequence[dict], tokenizer) -> int:
+    """Tokens SFTTrainer will see for `rows` (chat template applied, prompt + completion)."""
+    return sum(
+        len(
+            tokenizer.apply_chat_template(
+                r["prompt"] + r["completion"], tokenize=True, return_dict=True
+            )["input_ids"]
+        )
+        for r in rows
+    )
+
+
+# --------------------------------------------------------------------------- notebook helpers
+def ids_hash(problems: Sequence[Problem]) -> str:
+    """A short hash of the problem ids (which problems a stage used, in order)."""
+    return stable_hash([p.id for p in problems])
+
+
+def load_sets(run, cfg) -> dict[str, list[Problem]]:
+    """The SFT training set and the evaluation sets of a run, as the preset sizes them.
+
+    ``train``: a seeded subset of data/train.jsonl (``sft.n_train``); ``test`` and
+    ``test_heldout``: seeded subsets (``sft.n_eval``, ``sft.n_eval_heldout``; held-out
+    only when 00_data wrote it); ``ablation``: the first ``sft.ablation_n_eval`` of
+    ``test``; ``real/<set>``: the first ``sft.eval_real`` rows of each data/real file.
+    Every subset is the start of one seeded shuffle, so 02 and 03 get the same problems.
+    """
+    from mathlab.data.records import read_jsonl
+
+    p = cfg.sft
+    train = read_jsonl(run.require("data/train.jsonl", provided_by="00_data"))
+    test = read_jsonl(run.require("data/test.jsonl", provided_by="00_data"))
+    sets = {
+        "train": seeded_subset(train, p.n_train, cfg.seed),
+        "test": seeded_subset(test, p.n_eval, cfg.seed),
+    }
+    heldout = run.data_dir / "test_heldout.jsonl"
+    if heldout.is_file() and p.n_eval_heldout != 0:
+        sets["test_heldout"] = seeded_subset(read_jsonl(heldout), p.n_eval_heldout, cfg.seed)
+    sets["ablation"] = sets["test"][: p.ablation_n_eval or len(sets["test"])]
+    if p.eval_real > 0:
+        for path in sorted((run.data_dir / "real").glob("*.jsonl")):
+            sets[f"real/{path.stem}"] = read_jsonl(path)[: p.eval_real]
+    for name, problems in sets.items():
+        if not problems:
+            raise SFTError(f"the {name} set is empty (check sft.n_train / sft.n_eval and 00_data)")
+    return sets
+
+
+def eval_options(cfg, k: int | None = None) -> dict[str, Any]:
+    """The keyword arguments of ``mathlab.evaluate.evaluate`` for this preset."""
+    p = cfg.sft
+    return {
+        "style": p.eval_style,
+        "k": k if k is not None else p.maj_k,
+        "temperature": p.maj_temperature,
+        "max_new_tokens": p.eval_max_new_tokens,
+        "seed": cfg.seed,
+        "backend_opts": {"device": cfg.device, "dtype": cfg.dtype, "batch_size": p.eval_batch_size},
+    }
+
+
+def evaluate_on(
+    spec: str,
+    sets: dict[str, list[Problem]],
+    names: Sequence[str],
+    cfg,
+    stage: str,
+    run=None,
+    model_name: str | None = None,
+    k: int | None = None,
+) -> dict[str, Any]:
+    """Evaluate one model (loaded once) on several sets: {set name: EvalResult}."""
+    from mathlab.evaluate import evaluate
+    from mathlab.generate import get_backend
+
+    opts = eval_options(cfg, k)
+    backend = get_backend(spec, **opts.pop("backend_opts"))
+    results = {}
+    for name in names:
+        results[name] = evaluate(
+            backend,
+            sets[name],
+            stage=stage,
+            dataset=name.replace("/", "_"),
+            run=run,
+            model_name=model_name or spec,
+            **opts,
+        )
+        rec = results[name].record
+        print(
+            f"{stage} on {name}: accuracy {rec['accuracy']:.3f} (n={rec['n']}, "
+            f"maj@{rec['k']} {rec['maj_at_k']:.3f}, mean tokens {rec['mean_tokens']:.0f}, "
+            f"{rec['wall_s']:.0f}s)",
+            flush=True,
+        )
+    del backend
+    _free_memory()
+    return results
+
+
+def correct_flags(result) -> list[bool]:
+    """Greedy correctness per problem, in problem order, from an EvalResult."""
+    return [bool(row["accuracy"]) for row in result.per_problem]
+
+
+def accuracy_row(label: str, result, first: int | None = None, **extra: Any) -> dict[str, Any]:
+    """One row for tables/plots: greedy accuracy with its Wilson interval (on the `first`
+    problems of the result only, when given: a prefix of the set is a smaller eval set)."""
+    rows = result.per_problem[:first] if first is not None else result.per_problem
+    flags = [bool(r["accuracy"]) for r in rows]
+    n = len(flags)
+    lo, hi = wilson_interval(sum(flags), n)
+    tokens = [r["n_tokens"] for r in rows if r.get("n_tokens") is not None]
+    return {
+        "model": label,
+        "accuracy": sum(flags) / n if n else 0.0,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "n": n,
+        "mean_tokens": sum(tokens) / len(tokens) if tokens else None,
+        **extra,
+    }
+
+
+def greedy_flags(
+    run, stage: str, dataset: str, problems: Sequence[Problem], style: str = "cot"
+) -> list[bool] | None:
+    """Greedy correctness per problem read back from an earlier notebook's samples file
+    (``samples/<stage>__<dataset>__<style>.jsonl``), in the order of `problems`; None when the
+    file is missing or does not cover every problem."""
+    from mathlab.data.records import Sample, read_rows
+
+    path = run.samples_path(stage, dataset.replace("/", "_"), style)
+    if not path.is_file():
+        return None
+    flags = {s.problem_id: s.correct for s in read_rows(path, Sample) if s.meta.get("greedy")}
+    if not all(p.id in flags for p in problems):
+        return None
+    return [flags[p.id] for p in problems]
+
+
+def flags_row(label: str, flags: Sequence[bool], **extra: Any) -> dict[str, Any]:
+    """A table/plot row from per-problem flags: accuracy and Wilson interval."""
+    n = len(flags)
+    lo, hi = wilson_interval(sum(flags), n)
+    return {
+        "model": label,
+        "accuracy": sum(flags) / n if n else 0.0,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "n": n,
+        **extra,
+    }
