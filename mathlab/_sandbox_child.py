@@ -323,6 +323,17 @@ def build_root(cfg: dict, code: bytes, binds: list) -> list[str]:
     mount(None, "/", None, MS_REC | MS_PRIVATE)
     new = "/tmp"  # any existing directory will do: the binds are already open as fds
     mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=4096,mode=755")
+    # the writable /tmp first: a bind that lives under /tmp (a venv in /tmp/ci/.venv, say)
+    # is then mounted on top of it instead of being hidden by it
+    makedirs(new + "/tmp")
+    mb = int(cfg["disk_mb"])
+    mount(
+        "tmpfs",
+        new + "/tmp",
+        "tmpfs",
+        MS_NOSUID | MS_NODEV,
+        f"size={mb}m,nr_inodes={max(1024, mb * 64)},mode=1777",
+    )
     for path, kind, src in binds:
         tgt = new + path
         if kind == "symlink":
@@ -350,15 +361,6 @@ def build_root(cfg: dict, code: bytes, binds: list) -> list[str]:
         os.symlink(target, f"{new}/dev/{name}")
     makedirs(new + "/proc")
     mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
-    makedirs(new + "/tmp")
-    mb = int(cfg["disk_mb"])
-    mount(
-        "tmpfs",
-        new + "/tmp",
-        "tmpfs",
-        MS_NOSUID | MS_NODEV,
-        f"size={mb}m,nr_inodes={max(1024, mb * 64)},mode=1777",
-    )
     fd = os.open(new + "/tmp/main.py", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644)
     with os.fdopen(fd, "wb") as f:
         f.write(code)

@@ -143,8 +143,11 @@ def test_exceptions_and_exit_codes():
 @needs_sandbox
 def test_each_run_gets_a_fresh_workdir():
     assert timed_run("open('/tmp/state', 'w').write('x')").ok
-    r = timed_run("import os; print(os.listdir('/tmp'))")
-    assert r.ok and r.stdout == "['main.py']\n"
+    r = timed_run("import os; print(sorted(os.listdir('/tmp')))")
+    listing = eval(r.stdout)  # our own print of a list of names  # noqa: S307
+    # only the program (and, when the venv itself lives under /tmp, its read-only mountpoint)
+    assert r.ok and "main.py" in listing and "state" not in listing
+    assert set(listing) - {"main.py"} <= {p.split("/")[2] for p in [sys.prefix] if p.startswith("/tmp/")}
 
 
 @needs_sandbox
@@ -272,8 +275,12 @@ def test_writes_outside_the_sandbox_fail(tmp_path):
         "import os\nwritten = []\n"
         f"for p in {targets!r}:\n"
         "    try:\n        with open(p, 'w') as f:\n            f.write('pwned')\n"
-        "        written.append(p)\n    except OSError as e:\n        print(p, e)\n"
-        "    try:\n        os.mkdir(p + '.d')\n        written.append(p + '.d')\n"
+        # a path under /tmp lands in the sandbox's own tmpfs (a checkout in /tmp/ci, say):
+        # allowed inside, and the host check below still holds
+        "        written += [p] if not p.startswith('/tmp/') else []\n"
+        "    except OSError as e:\n        print(p, e)\n"
+        "    try:\n        os.mkdir(p + '.d')\n"
+        "        written += [p] if not p.startswith('/tmp/') else []\n"
         "    except OSError:\n        pass\n"
         "raise SystemExit(0 if written else 1)"
     )
