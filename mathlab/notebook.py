@@ -11,6 +11,7 @@ config and the Run (folders, metrics, figures). Call `run.finish()` in the last 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,9 @@ def setup(
     `extra`: the `overrides` parameter the runner injects for `mathlab run -p key=value`
     (any config key). The knobs win over `extra`, which wins over the preset."""
     preset = preset or os.environ.get("MATHLAB_PRESET") or "cpu"
-    merged = dict(extra or {})
+    if extra is None:  # the runner also passes its -p overrides through the environment
+        extra = json.loads(os.environ.get("MATHLAB_OVERRIDES") or "{}")
+    merged = dict(extra)
     merged.update({k: v for k, v in (overrides or {}).items() if v is not None})
     cfg = load_config(preset, merged)
     seed_everything(cfg.seed)
