@@ -126,6 +126,7 @@ class SFTParams(Section):
     eval_real: int = 0  # rows of each data/real/<set>.jsonl evaluated before/after (0: none)
     eval_style: Literal["cot", "calc"] = "cot"  # decoding: chain of thought, or CoT with
     #   GSM8K's calculator filling every <<expr= the model writes (same prompt; 03 samples so too)
+    cot_check: bool = True  # with eval_style calc: also evaluate the SFT model with plain CoT
     eval_max_new_tokens: int = 256  # generation budget per answer
     eval_batch_size: int = 32  # prompts per generation batch
     maj_k: int = 1  # samples per problem for maj@k (1: greedy only)

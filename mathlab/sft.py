@@ -755,11 +755,11 @@ def load_sets(run, cfg) -> dict[str, list[Problem]]:
     return sets
 
 
-def eval_options(cfg, k: int | None = None) -> dict[str, Any]:
+def eval_options(cfg, k: int | None = None, style: str | None = None) -> dict[str, Any]:
     """The keyword arguments of ``mathlab.evaluate.evaluate`` for this preset."""
     p = cfg.sft
     return {
-        "style": p.eval_style,
+        "style": style or p.eval_style,
         "k": k if k is not None else p.maj_k,
         "temperature": p.maj_temperature,
         "max_new_tokens": p.eval_max_new_tokens,
@@ -777,12 +777,13 @@ def evaluate_on(
     run=None,
     model_name: str | None = None,
     k: int | None = None,
+    style: str | None = None,
 ) -> dict[str, Any]:
     """Evaluate one model (loaded once) on several sets: {set name: EvalResult}."""
     from mathlab.evaluate import evaluate
     from mathlab.generate import get_backend
 
-    opts = eval_options(cfg, k)
+    opts = eval_options(cfg, k, style)
     backend = get_backend(spec, **opts.pop("backend_opts"))
     results = {}
     for name in names:
@@ -797,7 +798,7 @@ def evaluate_on(
         )
         rec = results[name].record
         print(
-            f"{stage} on {name}: accuracy {rec['accuracy']:.3f} (n={rec['n']}, "
+            f"{stage} ({rec['style']}) on {name}: accuracy {rec['accuracy']:.3f} (n={rec['n']}, "
             f"maj@{rec['k']} {rec['maj_at_k']:.3f}, mean tokens {rec['mean_tokens']:.0f}, "
             f"{rec['wall_s']:.0f}s)",
             flush=True,

@@ -153,8 +153,18 @@ def test_rfft_problems_keep_test_out_of_training():
     assert not held & set(train)
     for d, pairs in test.items():
         assert len(pairs) == 20 and all(len(str(a)) == d and len(str(b)) == d for a, b in pairs)
-    assert {len(str(a)) for a, _ in train} == {1, 2, 3}
-    assert len(set(train)) == len(train) == 80 + 200 + 200  # 1 digit: 100 pairs, 20 in the test
+    assert len(train) == 600
+    assert {d: sum(len(str(a)) == d for a, _ in train) for d in (1, 2, 3)} == {
+        1: 200,
+        2: 200,
+        3: 200,
+    }
+    assert (
+        len({p for p in train if p[0] < 10}) == 80
+    )  # 1 digit: 100 pairs, 20 in the test, rest repeated
+    assert len(set(train)) == 80 + 200 + 200
+    _, small_test = tasks.rfft_problems((1, 1), (1, 1), n_train=10, n_test_per_digit=500, seed=0)
+    assert len(small_test[1]) == 50  # the test takes at most half of the 100 one-digit pairs
 
 
 # --------------------------------------------------------------------------- tokenizers
@@ -345,3 +355,12 @@ def test_run_lso_and_rfft_end_to_end_tiny(tmp_path):
     assert sorted(rf.by_digits) == [1, 2, 3] and len(rf.samples) == 12
     assert all(0.0 <= v <= 1.0 for v in rf.by_digits.values())
     assert np.isfinite(rf.row()["final_loss"])
+
+
+@pytest.mark.parametrize("module", ["tasks", "tokenizers", "train"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"mathlab.rfft.{module}"))
+    assert result.attempted > 0 and result.failed == 0

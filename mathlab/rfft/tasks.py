@@ -23,7 +23,7 @@ re-executes a recited rule trace line by line. Everything is pure python and see
 ('29+57=', '\\n9+7+0=16\\n2+5+1=08\\n86')
 >>> parse_answer("scratchpad", format_example("scratchpad", 29, 57)[1])
 86
->>> square_split(half=10).test.__len__()
+>>> len(square_split(half=10).test)
 441
 """
 
@@ -382,14 +382,15 @@ def rfft_problems(
     n_test_per_digit: int,
     seed: int = 0,
 ) -> tuple[list[tuple[int, int]], dict[int, list[tuple[int, int]]]]:
-    """Training pairs (spread evenly over train_digits) and test pairs per digit count.
+    """Training pairs (the same number for every train digit count) and test pairs per count.
 
-    Test pairs are drawn first and never appear in training (with 1 digit there are only
-    100 pairs: the test takes its share, training the rest).
+    Test pairs are drawn first and never appear in training. A digit count with few pairs
+    (1 digit: 100) gives the test at most half of them, and its remaining pairs are
+    repeated in training so that every digit count keeps its share of the training set.
     """
     rng = random.Random(seed)
     test = {
-        d: sample_problems(d, n_test_per_digit, rng)
+        d: sample_problems(d, min(n_test_per_digit, _n_pairs(d) // 2), rng)
         for d in range(test_digits[0], test_digits[1] + 1)
     }
     held = {p for pairs in test.values() for p in pairs}
@@ -397,6 +398,13 @@ def rfft_problems(
     train: list[tuple[int, int]] = []
     for i, d in enumerate(span):
         want = n_train // len(span) + (1 if i < n_train % len(span) else 0)
-        train.extend(sample_problems(d, want, rng, exclude=held))
+        pool = sample_problems(d, want, rng, exclude=held)
+        train.extend(pool[j % len(pool)] for j in range(want))
     rng.shuffle(train)
     return train, test
+
+
+def _n_pairs(n_digits: int) -> int:
+    """How many pairs (a, b) of n-digit numbers there are."""
+    per = 10 if n_digits == 1 else 9 * 10 ** (n_digits - 1)
+    return per * per
