@@ -40,6 +40,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--model", required=True, help="fine-tuned model folder or spec")
     ap.add_argument("--n", type=int, default=200, help="rows sampled from the set (seeded)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--style",
+        default="cot",
+        choices=["cot", "calc"],
+        help="decoding: plain CoT, or CoT with the calculator filling <<expr=",
+    )
     ap.add_argument("--max-new-tokens", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--device", default="auto")
@@ -55,6 +61,7 @@ def run_model(spec: str, problems, args) -> tuple[list[bool], dict]:
     res = evaluate(
         backend,
         problems,
+        style=args.style,
         k=1,
         max_new_tokens=args.max_new_tokens,
         stage="transfer",
@@ -99,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         f"the reverse on {c['only_b']}. McNemar exact one-sided p (fine-tuned worse) = "
         f"{c['mcnemar_p_b_worse']:.4f}; two-proportion z-test one-sided p = {c['ztest_p_b_worse']:.4f}."
     )
-    print(f"The fine-tuned model is {verdict} the base (alpha {args.alpha}, McNemar).")
+    print(
+        f"The fine-tuned model is {verdict} the base (alpha {args.alpha}, McNemar; "
+        f"greedy {args.style} decoding)."
+    )
     print(
         f"Base model: {describe(args.base)}. Machine: {platform.processor() or platform.machine()}."
     )
@@ -111,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
                     "data": str(args.data),
                     "n": c["n"],
                     "seed": args.seed,
+                    "style": args.style,
                     "base": args.base,
                     "model": args.model,
                     "comparison": c,

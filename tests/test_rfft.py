@@ -146,6 +146,28 @@ def test_rule_trace_check_catches_wrong_steps():
         tasks.check_rule_trace(456, 78, trace.replace("while a or b:False", "while a or b:True"))
 
 
+def test_rule_trace_check_never_crashes_on_garbage():
+    rng = random.Random(0)
+    gold = tasks.format_example("rule", 3714, 8296)[1]
+    for _ in range(300):
+        chars = list(gold[: rng.randrange(len(gold))])
+        for _ in range(rng.randint(1, 4)):  # mutate a few characters, like a wrong model
+            if chars:
+                chars[rng.randrange(len(chars))] = rng.choice("0123456789[],:= \nabcrxy")
+        try:
+            assert tasks.check_rule_trace(3714, 8296, "".join(chars)) == 12010
+        except tasks.TraceError:
+            pass
+    for bad in [
+        "",
+        "c=0:c=0]",
+        "c=0:c=",
+        "c=0:c=0\nr=[]:r=[]\nwhile a or b:False\nif c:False\nreturn r:",
+    ]:
+        with pytest.raises(tasks.TraceError):
+            tasks.check_rule_trace(0, 0, bad)
+
+
 def test_rfft_problems_keep_test_out_of_training():
     train, test = tasks.rfft_problems((1, 3), (1, 6), n_train=600, n_test_per_digit=20, seed=0)
     assert sorted(test) == [1, 2, 3, 4, 5, 6]

@@ -19,6 +19,18 @@ from mathlab.rft import (
     union_paths,
 )
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from more threads, and a shared CPU punishes them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 ORIGINAL = "She buys 3*4 = <<3*4=12>>12 apples.\nThen 12+5 = <<12+5=17>>17.\nThe answer is: 17"
 SAME_EQS = "3 bags of 4: <<3*4=12>>12. Add five more: <<12+5=17>>17 apples.\nThe answer is: 17"
 OTHER_EQS = "5+12 = <<5+12=17>>17 apples.\nThe answer is: 17"

@@ -20,6 +20,18 @@ from mathlab.sft import (
     train_sft,
 )
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models gain nothing from more threads, and a shared CPU punishes them."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 GSM_STYLE = Problem(
     "gsm8k-1",
     "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in "

@@ -246,6 +246,15 @@ class LSOResult:
     examples: list[dict[str, Any]] = field(default_factory=list)  # a few held-out outputs
 
     @property
+    def inside_by_box(self) -> str:
+        """Accuracy inside each held-out box, with its center (a, b): '(50,50) 10%; ...'."""
+        parts = []
+        for a0, a1, b0, b1 in self.split.boxes:
+            acc = self.accuracy[a0 : a1 + 1, b0 : b1 + 1].mean()
+            parts.append(f"({(a0 + a1) // 2},{(b0 + b1) // 2}) {acc:.0%}")
+        return "; ".join(parts)
+
+    @property
     def gap(self) -> float:
         return round(100 * (self.outside - self.inside), 1)
 
@@ -261,6 +270,7 @@ class LSOResult:
             "outside_acc": round(self.outside, 4),
             "inside_acc": round(self.inside, 4),
             "gap_points": self.gap,
+            "inside_by_box": self.inside_by_box,
             "verdict": self.verdict,
             "fit": "learned" if self.outside >= FIT_MIN else "not learned",
             "steps": train["steps"],
@@ -553,13 +563,13 @@ def write_samples(path: str | Path, result: RFFTResult, model: str, seed: int) -
 
 
 def breakdown_table(results: list[RFFTResult], train_max: int, per_digit: int = 1):
-    """One wrong output per format and digit count beyond train_max: where it leaves the gold."""
+    """One wrong output per format and digit count from train_max up: where it leaves the gold."""
     import pandas as pd
 
     rows = []
     for r in results:
         for d in sorted(r.by_digits):
-            if d <= train_max:
+            if d < train_max:
                 continue
             wrong = [s for s in r.samples if s["digits"] == d and not s["correct"]][:per_digit]
             for s in wrong:
@@ -570,8 +580,8 @@ def breakdown_table(results: list[RFFTResult], train_max: int, per_digit: int = 
                         "digits": d,
                         "accuracy": r.by_digits[d],
                         "problem": f"{s['a']}+{s['b']}",
-                        "gold": s["a"] + s["b"],
-                        "pred": s["pred"],
+                        "gold": str(s["a"] + s["b"]),
+                        "pred": "-" if s["pred"] is None else str(s["pred"]),
                         "breaks at line": f"{div.get('line')}/{div.get('of')}" if div else "",
                         "gold line": div.get("gold", ""),
                         "model line": div.get("pred", ""),
@@ -579,6 +589,22 @@ def breakdown_table(results: list[RFFTResult], train_max: int, per_digit: int = 
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def compare_lines(result: RFFTResult, digits: int, max_lines: int = 24):
+    """Gold and model output line by line for the first test problem with `digits` digits."""
+    import pandas as pd
+
+    sample = next(s for s in result.samples if s["digits"] == digits)
+    gold, out = sample["gold"].split("\n"), sample["output"].split("\n")
+    rows = [
+        {"line": i + 1, "gold": g, "model": o, "same": g == o}
+        for i, (g, o) in enumerate(
+            zip(gold + [""] * (len(out) - len(gold)), out + [""] * (len(gold) - len(out)))
+        )
+    ]
+    title = f"{result.fmt}, {sample['a']}+{sample['b']}: model answer {sample['pred']} (gold {sample['a'] + sample['b']})"
+    return title, pd.DataFrame(rows[:max_lines])
 
 
 def rule_check(sample: dict[str, Any]) -> str:

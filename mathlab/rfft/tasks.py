@@ -284,12 +284,20 @@ _NEXT = {  # control flow of RULE_CODE: line -> the line that must follow it
 _TESTS = {"while a or b:": "a or b", "if c:": "c"}  # test lines and the condition they test
 
 
+_VALUE = re.compile(r"(?:\d+|\[(?:\d(?:,\d)*)?\])")
+
+
 def _state_values(text: str) -> dict[str, object]:
-    """`x=6 a=[4,5]` -> {"x": 6, "a": [4, 5]}; `s=6+8+0=14` -> {"s": 14}."""
+    """`x=6 a=[4,5]` -> {"x": 6, "a": [4, 5]}; `s=6+8+0=14` -> {"s": 14}.
+
+    Raises TraceError on anything else (a model's output can be any string).
+    """
     values: dict[str, object] = {}
     for part in text.split(" "):
-        name, _, value = part.partition("=")
+        name, eq, value = part.partition("=")
         value = value.rsplit("=", 1)[-1]
+        if not eq or not name.isidentifier() or not _VALUE.fullmatch(value):
+            raise TraceError(f"cannot read the stated value {part!r}")
         if value.startswith("["):
             values[name] = [int(v) for v in value[1:-1].split(",") if v]
         else:
@@ -305,6 +313,15 @@ def check_rule_trace(a: int, b: int, trace: str) -> int:
     every value stated after it must equal the executed value. Raises TraceError naming
     the first line (1-based) that breaks the rule.
     """
+    try:
+        return _check_rule_trace(a, b, trace)
+    except TraceError:
+        raise
+    except (ValueError, TypeError, NameError, IndexError) as exc:  # malformed values
+        raise TraceError(f"trace cannot be executed: {exc}") from None
+
+
+def _check_rule_trace(a: int, b: int, trace: str) -> int:
     env: dict[str, object] = {"a": digits(a), "b": digits(b)}
     expected = "c=0"
     for no, line in enumerate(trace.split("\n"), 1):
@@ -337,7 +354,11 @@ def check_rule_trace(a: int, b: int, trace: str) -> int:
                     f"trace line {no} {line!r}: x+y+c is {env.get('x')}+{env.get('y')}+{env.get('c')}"
                 )
         exec(code, {}, env)  # noqa: S102 - only the fixed RULE_LINES reach here
-        for name, value in _state_values(stated).items():
+        try:
+            stated_values = _state_values(stated)
+        except TraceError as exc:
+            raise TraceError(f"trace line {no} {line!r}: {exc}") from None
+        for name, value in stated_values.items():
             if env.get(name) != value:
                 raise TraceError(
                     f"trace line {no} {line!r}: {name} is {env.get(name)!r}, stated {value!r}"
