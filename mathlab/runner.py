@@ -63,7 +63,8 @@ class RunSummary:
 def discover_notebooks(notebooks_dir: Path, only: list[str] | None = None) -> list[Path]:
     found = sorted(p for p in notebooks_dir.glob("[0-9][0-9]_*.ipynb"))
     if only:
-        wanted = {o.strip().zfill(2) for o in only if o.strip()}
+        # "6", "06", "06_rfft" and "06_rfft.ipynb" all name notebook 06
+        wanted = {o.strip().split("_")[0].zfill(2) for o in only if o.strip()}
         known = {p.name[:2] for p in found}
         unknown = sorted(wanted - known)
         if unknown:

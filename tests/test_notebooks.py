@@ -57,6 +57,13 @@ def test_committed_notebook_is_clean(nb):
         value = node.value
         assert value is None or isinstance(ast.literal_eval(value), object), "literals only"
     assert "preset" in tagged[0].source and "run_dir" in tagged[0].source
+    # papermill must see every parameter (`--help-notebook`, no "unknown parameter" warning
+    # when the runner passes `overrides`): its parser reads `name = value  # help` lines
+    import papermill
+
+    names = [t.id for node in ast.parse(tagged[0].source).body for t in getattr(node, "targets", [])]
+    assert "overrides" in names, "every notebook takes `overrides` (mathlab run -p)"
+    assert list(papermill.inspect_notebook(str(nb))) == names
 
 
 def test_same_seed_gives_the_same_outputs_and_runner_overrides_reach_the_config(

@@ -133,3 +133,10 @@ def test_bad_arguments_are_clear(nbdir, tmp_path, capsys):
     assert "did you mean 'data.n_train'" in capsys.readouterr().err
     assert run_main(["--preset", "nope", "--run-dir", str(tmp_path / "r")]) == 2
     assert "unknown preset 'nope'" in capsys.readouterr().err
+
+
+def test_only_accepts_numbers_and_names(nbdir):
+    from mathlab.runner import discover_notebooks
+
+    for spelling in ["1", "01", "01_second", "01_second.ipynb"]:
+        assert [p.name for p in discover_notebooks(nbdir, [spelling])] == ["01_second.ipynb"]
