@@ -242,6 +242,7 @@ def run_notebooks(
     overrides: dict[str, Any] | None = None,
     notebooks_dir: str | Path | None = None,
     log=print,
+    stream: bool = False,
 ) -> RunSummary:
     root = repo_root()
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
@@ -278,14 +279,17 @@ def run_notebooks(
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        return _run_all(notebooks, run_dir, cfg, resolved, preset, overrides, force, root, log)
+        return _run_all(
+            notebooks, run_dir, cfg, resolved, preset, overrides, force, root, log, stream
+        )
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
 
 
-def _run_all(notebooks, run_dir, cfg, resolved, preset, overrides, force, root, log) -> RunSummary:
-
+def _run_all(
+    notebooks, run_dir, cfg, resolved, preset, overrides, force, root, log, stream=False
+) -> RunSummary:
     code_hash = package_source_hash()
     parameters: dict[str, Any] = {"preset": preset, "run_dir": str(run_dir)}
     if overrides:
@@ -326,7 +330,9 @@ def _run_all(notebooks, run_dir, cfg, resolved, preset, overrides, force, root, 
         t0 = time.time()
         with _PeakMemory() as mem:
             try:
-                _execute(nb, out, parameters, cwd=nb.parent)
+                _execute(
+                    nb, out, parameters, cwd=nb.parent, stream=_Prefixed(name) if stream else None
+                )
                 status, error = "ran", ""
             except Exception as exc:  # papermill/nbclient errors carry the cell's error
                 status, error = "failed", _first_error_line(exc)
@@ -363,14 +369,41 @@ def _run_all(notebooks, run_dir, cfg, resolved, preset, overrides, force, root, 
     return summary
 
 
-def _execute(nb: Path, out: Path, parameters: dict[str, Any], cwd: Path) -> None:
+class _Prefixed:
+    """A file-like sink for a kernel's stdout/stderr: whole lines, prefixed `[name] `, to stderr.
+
+    The kernels run headless (MATHLAB_HEADLESS=1), so their progress is a few plain lines
+    (mathlab.progress): streaming them shows where a long notebook is without opening it.
+    """
+
+    def __init__(self, name: str, sink=None):
+        self.prefix, self.sink, self.buf = f"[{name}] ", sink, ""
+
+    def write(self, text: str) -> int:
+        self.buf += text.replace("\r", "\n")
+        *lines, self.buf = self.buf.split("\n")
+        out = self.sink or sys.stderr
+        for line in lines:
+            if line.strip():
+                out.write(self.prefix + line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        (self.sink or sys.stderr).flush()
+
+
+def _execute(
+    nb: Path, out: Path, parameters: dict[str, Any], cwd: Path, stream: _Prefixed | None = None
+) -> None:
     import papermill as pm
 
     with tempfile.TemporaryDirectory(prefix="mathlab-kernel-") as spec_root:
-        _papermill(pm, nb, out, parameters, cwd, _kernel_manager(Path(spec_root)))
+        _papermill(pm, nb, out, parameters, cwd, _kernel_manager(Path(spec_root)), stream)
 
 
-def _papermill(pm, nb: Path, out: Path, parameters: dict[str, Any], cwd: Path, km) -> None:
+def _papermill(
+    pm, nb: Path, out: Path, parameters: dict[str, Any], cwd: Path, km, stream=None
+) -> None:
     pm.execute_notebook(
         str(nb),
         str(out),
@@ -381,6 +414,8 @@ def _papermill(pm, nb: Path, out: Path, parameters: dict[str, Any], cwd: Path, k
         progress_bar=False,
         log_output=False,
         report_mode=False,
+        stdout_file=stream,
+        stderr_file=stream,
     )
 
 
@@ -418,6 +453,11 @@ def run_main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="override a config key, e.g. -p sft.lr=1e-4 (repeatable)",
     )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="do not stream the notebooks' printed lines and progress (prefixed [name]) to stderr",
+    )
     parser.add_argument("--notebooks-dir", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
@@ -429,6 +469,7 @@ def run_main(argv: list[str] | None = None) -> int:
             force=args.force,
             overrides=overrides or None,
             notebooks_dir=args.notebooks_dir,
+            stream=not args.quiet,
         )
     except ConfigError as exc:
         print(f"mathlab run: {exc}", file=sys.stderr)

@@ -61,7 +61,9 @@ def test_committed_notebook_is_clean(nb):
     # when the runner passes `overrides`): its parser reads `name = value  # help` lines
     import papermill
 
-    names = [t.id for node in ast.parse(tagged[0].source).body for t in getattr(node, "targets", [])]
+    names = [
+        t.id for node in ast.parse(tagged[0].source).body for t in getattr(node, "targets", [])
+    ]
     assert "overrides" in names, "every notebook takes `overrides` (mathlab run -p)"
     assert list(papermill.inspect_notebook(str(nb))) == names
 

@@ -140,3 +140,17 @@ def test_only_accepts_numbers_and_names(nbdir):
 
     for spelling in ["1", "01", "01_second", "01_second.ipynb"]:
         assert [p.name for p in discover_notebooks(nbdir, [spelling])] == ["01_second.ipynb"]
+
+
+def test_printed_lines_stream_prefixed_unless_quiet(tmp_path, capsys):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    _notebook(
+        d / "00_talk.ipynb", "import sys\nprint('step 1 of 2')\nprint('warned', file=sys.stderr)"
+    )
+    args = ["--preset", "smoke", "--notebooks-dir", str(d)]
+    assert run_main([*args, "--run-dir", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "[00_talk] step 1 of 2\n" in err and "[00_talk] warned\n" in err
+    assert run_main([*args, "--run-dir", str(tmp_path / "b"), "--quiet"]) == 0
+    assert "step 1 of 2" not in capsys.readouterr().err
