@@ -398,7 +398,19 @@ def _execute(
     import papermill as pm
 
     with tempfile.TemporaryDirectory(prefix="mathlab-kernel-") as spec_root:
-        _papermill(pm, nb, out, parameters, cwd, _kernel_manager(Path(spec_root)), stream)
+        km = _kernel_manager(Path(spec_root))
+        try:
+            _papermill(pm, nb, out, parameters, cwd, km, stream)
+        finally:  # nbclient leaves a kernel it did not create running: stop it here
+            _shutdown(km)
+
+
+def _shutdown(km) -> None:
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    except Exception:  # noqa: BLE001 - the kernel may be gone already
+        pass
 
 
 def _papermill(

@@ -154,3 +154,21 @@ def test_printed_lines_stream_prefixed_unless_quiet(tmp_path, capsys):
     assert "[00_talk] step 1 of 2\n" in err and "[00_talk] warned\n" in err
     assert run_main([*args, "--run-dir", str(tmp_path / "b"), "--quiet"]) == 0
     assert "step 1 of 2" not in capsys.readouterr().err
+
+
+def test_kernel_is_stopped_after_each_notebook(tmp_path):
+    import os
+
+    d = tmp_path / "nbs"
+    d.mkdir()
+    _notebook(
+        d / "00_pid.ipynb",
+        f"import os\nopen({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))",
+    )
+    assert (
+        run_main(["--preset", "smoke", "--notebooks-dir", str(d), "--run-dir", str(tmp_path / "r")])
+        == 0
+    )
+    pid = int((tmp_path / "pid").read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
