@@ -27,14 +27,21 @@ are the original plus the *new* paths (:func:`new_paths`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from mathlab.calculator import equations_check_out, extract_equations
+from mathlab.calculator import (
+    _canonical_value,
+    equations_check_out,
+    extract_equations,
+    find_annotations,
+)
 
 EQUATION_SEP = " | "
 
@@ -46,9 +53,39 @@ def equation_key(text: str) -> str | None:
     A path with no equations at all has the empty key (all such paths are one path).
     """
     eqs = extract_equations(text)
-    if not equations_check_out(eqs):
+    if not equations_check_out(eqs) or not text_agrees(text):
         return None
     return EQUATION_SEP.join(eqs)
+
+
+_AFTER = re.compile(r"\s*\$?\s*(-?\d[\d,]*(?:\.\d+)?)")
+
+
+def text_agrees(text: str) -> bool:
+    """Whether the number written right after each ``<<expr=value>>`` is that value.
+
+    GSM8K writes the result again after the annotation (``<<48/2=24>>24``). A model
+    decoding with the calculator gets the value filled in but writes the number after
+    ``>>`` itself, and can write another one (``<<5-10=-5>>5``): the annotation checks
+    out, the reasoning the text shows does not, so RFT drops the path. A rounding to the
+    decimals written counts as agreeing (``<<100/3=33.333333>>33.33``).
+
+    >>> text_agrees("<<48/2=24>>24 left"), text_agrees("<<5-10=-5>>5."), text_agrees("<<2*3=6>> apples")
+    (True, False, True)
+    """
+    for a in find_annotations(text):
+        m = _AFTER.match(text, a.span[1])
+        if not m:
+            continue  # nothing written after the annotation
+        written = m.group(1).replace(",", "")
+        try:
+            value, shown = Fraction(_canonical_value(a.value_text)), Fraction(written)
+        except (ValueError, ZeroDivisionError):
+            return False
+        decimals = len(written.partition(".")[2])
+        if shown != value and abs(shown - value) > Fraction(1, 2 * 10**decimals):
+            return False
+    return True
 
 
 @dataclass
@@ -57,7 +94,7 @@ class Dedup:
 
     kept: list[str]  # R: the existing paths first (possibly replaced), then the new ones
     n_in: int = 0  # candidate paths examined
-    bad_equations: int = 0  # dropped: an equation that does not check out
+    bad_equations: int = 0  # dropped: an equation that does not check out, or text that disagrees
     duplicates: int = 0  # candidates whose equation list was already in R
     replaced: int = 0  # duplicates that replaced the kept path (larger edit distance)
     sources: list[str] = field(default_factory=list)  # where each kept path came from

@@ -59,6 +59,18 @@ def test_wrong_equations_are_dropped_and_duplicates_collapse():
     assert {equation_key(p) for p in d.kept} == {equation_key(ORIGINAL), equation_key(OTHER_EQS)}
 
 
+def test_text_that_disagrees_with_its_annotation_is_dropped():
+    # the calculator filled -5, the model wrote 5 after it: a right answer by a wrong path
+    bad = "The change is 5 - 10 = $<<5-10=-5>>5.\nThe answer is: 5"
+    good = "The change is 10 - 5 = $<<10-5=5>>5.\nThe answer is: 5"
+    rounded = "Each gets 100 / 3 = <<100/3=33.333333>>33.33 grams.\nThe answer is: 33.33"
+    assert equation_key(bad) is None and equation_key(good) == "10-5=5"
+    assert equation_key(rounded) == "100/3=33.333333"
+    assert equation_key("<<78/15=5.2>>5.25 each") is None
+    d = algorithm1([bad, good])
+    assert (d.bad_equations, d.kept) == (1, [good])
+
+
 def test_levenshtein_tie_break_keeps_the_more_distinct_path():
     close = "7+1 = <<7+1=8>>8 pens.\nThe answer is: 8"
     far = "Adding one pen to the seven she owns gives <<7+1=8>>8 pens in total.\nThe answer is: 8"
