@@ -78,9 +78,13 @@ class DataParams(Section):
     # real sets: name -> local path or hub name, e.g. {"gsm8k": "../shared/data/gsm8k/train.jsonl"}
     real_sets: dict[str, str] = {}
     real_sample: int | None = None  # keep at most this many rows per real set (seeded)
-    near_dup_threshold: float = 0.9  # Jaccard of word-shingle sets at which train items are near duplicates
+    near_dup_threshold: float = (
+        0.9  # Jaccard of word-shingle sets at which train items are near duplicates
+    )
     near_dup_ngram: int = 5  # words per shingle for near-duplicate detection (MinHash LSH)
-    contamination_ngram: int = 13  # a train item sharing one n-gram with a real test item is contaminated
+    contamination_ngram: int = (
+        13  # a train item sharing one n-gram with a real test item is contaminated
+    )
     decontaminate: bool = True  # drop contaminated train items (False: only report them)
 
 
@@ -180,14 +184,19 @@ class RFFTParams(Section):
     heads: int = 4  # attention heads
     lr: float = 1e-3  # AdamW peak learning rate (5% warm-up, cosine to 10%)
     batch_size: int = 128  # LSO training batch (sequences)
-    lr_by_run: dict[str, float] = {}  # per-run learning rate, e.g. {"rfft-rule": 2e-3, "number-direct": 3e-3}
+    lr_by_run: dict[
+        str, float
+    ] = {}  # per-run learning rate, e.g. {"rfft-rule": 2e-3, "number-direct": 3e-3}
     bf16: bool = True  # bf16 autocast for training (weights stay fp32; decoding runs in fp32)
     eval_batch_size: int = 2500  # prompts per batched greedy decode
     # Leave-Square-Out: settings are <tokens>-<format>-<split>; tokens digit | number | lora
     # (lora: LoRA on `model` with its own tokenizer), format direct | scratchpad,
     # split square | random | holes
     lso_settings: list[str] = ["digit-direct-square", "number-direct-square"]
-    lso_steps: dict[str, int] = {"digit-direct": 1500, "number-direct": 3000}  # per <tokens>-<format>
+    lso_steps: dict[str, int] = {
+        "digit-direct": 1500,
+        "number-direct": 3000,
+    }  # per <tokens>-<format>
     lso_grid: int = 100  # operands a, b in 0..lso_grid-1
     lso_half: int = 10  # half-side of the held-out square (10: 21x21 = 441 pairs)
     lso_center: int | None = None  # center of the square (None: lso_grid // 2)

@@ -156,7 +156,8 @@ def sft_config_kwargs(
         "optim": "adamw_torch",
         "seed": seed,
         "data_seed": seed,
-        # data
+        # data: rows arrive in training_order() (a seeded hash of each row), read in that order
+        "train_sampling_strategy": "sequential",
         "max_length": params.max_length,
         "packing": False,
         "completion_only_loss": True,  # loss on the completion tokens only
@@ -287,6 +288,24 @@ class TrainResult:
         return asdict(self)
 
 
+def training_order(rows: Sequence[dict], seed: int = 0) -> list[dict]:
+    """The rows sorted by a seeded hash of their content: the order training reads them.
+
+    A shuffle, but a *stable* one: adding rows (RFT's originals + kept paths, or a larger
+    nested subset) slots them in between without reordering the others, so two stages that
+    share rows see those rows in the same relative order. Comparisons between them (RFT vs
+    SFT) then measure the added data, not a different shuffle (common random numbers).
+    Every epoch reads the same order.
+    """
+    import hashlib
+
+    def key(row: dict) -> str:
+        text = json.dumps(row, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(f"{seed}\0{text}".encode()).hexdigest()
+
+    return sorted(rows, key=key)
+
+
 def stage_key(
     model_spec: str,
     rows: Sequence[dict],
@@ -304,6 +323,7 @@ def stage_key(
             "epochs": epochs,
             "max_steps": max_steps,
             "seed": seed,
+            "order": "content-hash",  # training_order(); random-sampler stages differ
         }
     )
 
@@ -418,7 +438,7 @@ def train_sft(
     args = SFTConfig(**sft_config_kwargs(params, ckpt_dir, device, seed, max_steps, epochs))
     LossLines = _loss_lines_class()
     lines = LossLines(label)
-    dataset = datasets.Dataset.from_list(list(rows))
+    dataset = datasets.Dataset.from_list(training_order(rows, seed))
     trainer = SFTTrainer(
         **trainer_kwargs(model, args, dataset, tokenizer, [lines, *callbacks], peft_config)
     )

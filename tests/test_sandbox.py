@@ -147,7 +147,9 @@ def test_each_run_gets_a_fresh_workdir():
     listing = eval(r.stdout)  # our own print of a list of names  # noqa: S307
     # only the program (and, when the venv itself lives under /tmp, its read-only mountpoint)
     assert r.ok and "main.py" in listing and "state" not in listing
-    assert set(listing) - {"main.py"} <= {p.split("/")[2] for p in [sys.prefix] if p.startswith("/tmp/")}
+    assert set(listing) - {"main.py"} <= {
+        p.split("/")[2] for p in [sys.prefix] if p.startswith("/tmp/")
+    }
 
 
 @needs_sandbox

@@ -18,6 +18,7 @@ from mathlab.sft import (
     sft_row,
     tokenized_labels,
     train_sft,
+    training_order,
 )
 
 
@@ -119,6 +120,32 @@ def test_labels_mask_the_prompt(tokenizer):
         completion = tokenizer.decode(enc["labels"][n:])
         assert completion.startswith(row["completion"][0]["content"])
         assert tokenizer.eos_token in completion  # the model learns to end its turn
+
+
+def test_training_order_is_stable_and_the_trainer_reads_rows_in_it(generated, tokenizer, tmp_path):
+    import datasets
+    from trl import SFTConfig, SFTTrainer
+
+    from mathlab.models import load_model
+    from mathlab.sft import sft_config_kwargs, trainer_kwargs
+
+    rows = build_rows(generated, "answer_is")
+    small, big = training_order(rows[:4], 0), training_order(rows, 0)
+    assert sorted(map(str, big)) == sorted(map(str, rows))
+    assert [r for r in big if r in small] == small  # added rows do not reorder the others
+    assert training_order(rows, 1) != big  # another seed, another order
+
+    params = TINY.model_copy(update={"batch_size": 6})
+    args = SFTConfig(**sft_config_kwargs(params, tmp_path, device="cpu", seed=0, max_steps=1))
+    model = load_model("tiny-random", device="cpu", trainable=True)
+    trainer = SFTTrainer(
+        **trainer_kwargs(model, args, datasets.Dataset.from_list(big), tokenizer, [], None)
+    )
+    batch = next(iter(trainer.get_train_dataloader()))
+    read = [
+        ids[mask.bool()].tolist() for ids, mask in zip(batch["input_ids"], batch["attention_mask"])
+    ]
+    assert read == [list(r["input_ids"]) for r in trainer.train_dataset]
 
 
 def test_full_sft_run_trains_saves_and_reloads(generated, tmp_path):
