@@ -30,3 +30,17 @@ def gsm8k_train_path() -> Path:
             f"real GSM8K train split not found at {path} (set MATHLAB_GSM8K_TRAIN to use it)"
         )
     return path
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Tiny models gain nothing from more threads, and a shared CPU punishes them.
+
+    Use per module: ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

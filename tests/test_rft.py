@@ -19,16 +19,7 @@ from mathlab.rft import (
     union_paths,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny models gain nothing from more threads, and a shared CPU punishes them."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 ORIGINAL = "She buys 3*4 = <<3*4=12>>12 apples.\nThen 12+5 = <<12+5=17>>17.\nThe answer is: 17"
