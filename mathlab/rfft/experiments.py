@@ -37,6 +37,20 @@ from mathlab.rfft.train import (
     train_lm,
 )
 
+
+def _training_fields(train: dict[str, Any], eval_s: float, cached: bool) -> dict[str, Any]:
+    """The training/eval columns every result table row shares (LSO and RFFT)."""
+    return {
+        "steps": train["steps"],
+        "batch_size": train["batch_size"],
+        "final_loss": round(train["losses"][-1][1], 4),
+        "train_s": train["seconds"],
+        "tokens_per_s": train["tokens_per_s"],
+        "eval_s": round(eval_s, 1),
+        "cached": cached,
+    }
+
+
 HOLE_GAP = 30.0  # points: inside this far below outside is a hole
 TOKENS = ("digit", "number", "lora")
 LSO_FORMATS = ("direct", "scratchpad")
@@ -273,13 +287,7 @@ class LSOResult:
             "inside_by_box": self.inside_by_box,
             "verdict": self.verdict,
             "fit": "learned" if self.outside >= FIT_MIN else "not learned",
-            "steps": train["steps"],
-            "batch_size": train["batch_size"],
-            "final_loss": round(train["losses"][-1][1], 4),
-            "train_s": train["seconds"],
-            "tokens_per_s": train["tokens_per_s"],
-            "eval_s": round(self.eval_s, 1),
-            "cached": self.cached,
+            **_training_fields(train, self.eval_s, self.cached),
         }
 
     def evals(self, model: str) -> list[dict[str, Any]]:
@@ -396,13 +404,7 @@ class RFFTResult:
             "skeleton_ok": round(
                 sum(s["skeleton_ok"] for s in self.samples) / max(1, len(self.samples)), 3
             ),
-            "steps": train["steps"],
-            "batch_size": train["batch_size"],
-            "final_loss": round(train["losses"][-1][1], 4),
-            "train_s": train["seconds"],
-            "tokens_per_s": train["tokens_per_s"],
-            "eval_s": round(self.eval_s, 1),
-            "cached": self.cached,
+            **_training_fields(train, self.eval_s, self.cached),
         }
 
     @property
