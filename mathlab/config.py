@@ -108,7 +108,8 @@ class SFTParams(Section):
     batch_size: int = 8  # per-device batch size (packing off)
     grad_accum: int = 1  # gradient accumulation steps
     max_length: int = 384  # tokens per example (prompt + completion), longer ones truncated
-    bf16: bool | None = None  # bf16 autocast; None: on for CPU (autocast) and bf16-capable GPUs
+    bf16: bool | None = None  # bf16 autocast; None: by hardware (CUDA: bf16 support; CPU: native
+    #   bf16 that a matmul probe shows faster than fp32, mathlab.precision; MPS: off)
     gradient_checkpointing: bool = False  # off: TRL turns it on by default; slower on CPU
     lora_r: int = 16  # LoRA rank
     lora_alpha: int = 32  # LoRA scaling numerator (scale = alpha / r)
@@ -187,7 +188,8 @@ class RFFTParams(Section):
     lr_by_run: dict[
         str, float
     ] = {}  # per-run learning rate, e.g. {"rfft-rule": 2e-3, "number-direct": 3e-3}
-    bf16: bool = True  # bf16 autocast for training (weights stay fp32; decoding runs in fp32)
+    bf16: bool | None = None  # bf16 autocast for training (weights stay fp32; decoding runs in
+    #   fp32); None: by hardware, as sft.bf16 (mathlab.precision)
     eval_batch_size: int = 2500  # prompts per batched greedy decode
     # Leave-Square-Out: settings are <tokens>-<format>-<split>; tokens digit | number | lora
     # (lora: LoRA on `model` with its own tokenizer), format direct | scratchpad,

@@ -62,8 +62,9 @@ def resolve_device(device: str = "auto") -> str:
 def resolve_dtype(dtype: str = "auto", device: str = "cpu"):
     """auto: bf16 on CUDA (fp16 where bf16 is unsupported), fp32 on CPU/MPS.
 
-    On CPU we keep fp32 weights and use bf16 *autocast* for speed where it holds accuracy
-    (see mathlab.generate / the training notebooks): weights stay exact.
+    On CPU we keep fp32 weights and use bf16 *autocast* for speed where the CPU computes
+    bf16 natively and fast and it holds accuracy (mathlab.precision decides by hardware; see
+    mathlab.generate and the training code): weights stay exact.
     """
     import torch
 

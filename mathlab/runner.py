@@ -12,7 +12,9 @@
 - On failure: stop, print the failed notebook's path and the failing cell's error, exit 1.
 - A run folder that finished with other parameters is refused unless `--force`.
 - At the end: a table of wall time and peak memory per notebook; `provenance.json`
-  (git SHA, pip freeze, CPU model, threads, times) in the run folder.
+  (git SHA, pip freeze, CPU model, threads, times, and `precision`: the CPU's speed-relevant
+  flags, torch's kernel level, a matmul probe and the bf16 decision of `mathlab.precision`)
+  in the run folder. The precision line is printed once at the start of a run.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from typing import Any
 
 from mathlab.config import ConfigError, load_config, parse_override
 from mathlab.paths import default_run_dir, repo_root
+from mathlab.precision import PrecisionError, check_env
 from mathlab.runs import atomic_write_json, atomic_write_text
 
 STATE_DIR = ".state"
@@ -213,6 +216,8 @@ def provenance(root: Path) -> dict[str, Any]:
         torch_version = torch.__version__
     except ImportError:  # pragma: no cover
         threads, torch_version = None, None
+    from mathlab.precision import cpu_precision
+
     return {
         "git_sha": _git_sha(root),
         "python": sys.version.split()[0],
@@ -221,6 +226,8 @@ def provenance(root: Path) -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "torch_threads": threads,
         "torch": torch_version,
+        # CPU flags relevant to speed, torch's kernel level, matmul probe, bf16 decision
+        "precision": cpu_precision().to_dict(),
         "pip_freeze": freeze,
     }
 
@@ -247,6 +254,7 @@ def run_notebooks(
     root = repo_root()
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
     cfg = load_config(preset, overrides)  # validates preset and overrides before anything runs
+    check_env()  # a bad MATHLAB_CPU_BF16 fails here, not in every notebook
     resolved = cfg.to_dict()
     run_dir = Path(run_dir) if run_dir else default_run_dir(cfg.preset)
     run_dir = run_dir.resolve()
@@ -297,6 +305,7 @@ def _run_all(
     started = time.time()
     summary = RunSummary(run_dir)
     prov = provenance(root)
+    log(f"cpu: {prov['precision']['describe']}")
     prov.update(
         preset=cfg.preset, run_dir=str(run_dir), started=time.strftime("%Y-%m-%dT%H:%M:%S%z")
     )
@@ -483,7 +492,7 @@ def run_main(argv: list[str] | None = None) -> int:
             notebooks_dir=args.notebooks_dir,
             stream=not args.quiet,
         )
-    except ConfigError as exc:
+    except (ConfigError, PrecisionError) as exc:
         print(f"mathlab run: {exc}", file=sys.stderr)
         return 2
     print()

@@ -18,9 +18,13 @@ annotations) and ``answer_is`` (steps with GSM8K ``<<48/2=24>>`` annotations), a
 in the ``The answer is: N`` line the CoT prompt asks for.
 
 Training (:func:`train_sft`): full fine-tune, LoRA (PEFT) or QLoRA (bitsandbytes 4-bit,
-CUDA only; imported lazily). On CPU, ``bf16=True`` + ``use_cpu=True`` makes accelerate
-wrap the forward pass in ``torch.autocast("cpu", dtype=torch.bfloat16)``: weights and
-optimizer state stay fp32, matmuls run in bf16 (about 2.7x faster here). Gradient
+CUDA only; imported lazily). Precision by hardware (:func:`use_bf16`, ``sft.bf16: null``):
+on CPU, where bf16 is native and a short matmul probe shows it faster than fp32
+(:mod:`mathlab.precision`; AVX512-BF16/AMX, about 2.7x), ``bf16=True`` + ``use_cpu=True``
+makes accelerate wrap the forward pass in ``torch.autocast("cpu", dtype=torch.bfloat16)``:
+weights and optimizer state stay fp32, matmuls run in bf16. Elsewhere (AVX2-only CPUs,
+where torch emulates bf16 ~90x slower than fp32) training runs in fp32. The choice is
+printed and recorded in :class:`TrainResult` (``precision``). Gradient
 checkpointing is off unless asked for (TRL turns it on by default; on CPU it only costs
 time). Headless: ``disable_tqdm=True`` and :class:`LossLines` prints one line per logging
 step. No reporting integrations. Checkpoints: one kept (``save_total_limit=1``) every
@@ -122,14 +126,12 @@ def fraction_sizes(n: int, fractions: Sequence[float]) -> list[int]:
 
 # --------------------------------------------------------------------------- kwargs (one place)
 def use_bf16(params: SFTParams, device: str) -> bool:
-    """bf16 autocast: the parameter when set; else on for CPU and bf16-capable GPUs."""
-    if params.bf16 is not None:
-        return params.bf16
-    if device == "cuda":
-        import torch
+    """bf16 autocast: ``params.bf16`` when set; else by hardware (CUDA: bf16 support; CPU:
+    native bf16 that the probe shows faster than fp32; MPS: off), see
+    :func:`mathlab.precision.train_bf16`."""
+    from mathlab.precision import train_bf16
 
-        return torch.cuda.is_bf16_supported()
-    return device == "cpu"
+    return train_bf16(params.bf16, device)
 
 
 def sft_config_kwargs(
@@ -283,6 +285,8 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     skipped: bool = False  # True: a finished stage with the same key was reused
     resumed_from: str | None = None  # the checkpoint training resumed from, if any
+    precision: str = "unknown"  # "bf16-autocast" or the weights' dtype ("fp32", "bf16", ...);
+    #   "unknown" in stage records written before it was recorded
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -313,13 +317,21 @@ def stage_key(
     seed: int,
     epochs: float | None = None,
     max_steps: int | None = None,
+    bf16: bool | None = None,
 ) -> str:
-    """The cache key of a training stage: data rows, parameters, base model, seed, length."""
+    """The cache key of a training stage: data rows, parameters, base model, seed, length.
+
+    `bf16`: the precision actually used (:func:`use_bf16`) in place of ``params.bf16``, so
+    a stage trained in fp32 is not reused where bf16 is chosen, and the other way round.
+    """
+    dumped = params.model_dump(mode="json")
+    if bf16 is not None:
+        dumped["bf16"] = bool(bf16)
     return stable_hash(
         {
             "model": model_spec,
             "rows": list(rows),
-            "params": params.model_dump(mode="json"),
+            "params": dumped,
             "epochs": epochs,
             "max_steps": max_steps,
             "seed": seed,
@@ -379,6 +391,17 @@ def _save_final(trainer, tokenizer, output_dir: Path, model_spec: str, method: s
         cfg_path.write_text(json.dumps(cfg, indent=2))
 
 
+def _weights_precision(model) -> str:
+    """The dtype of the model's floating-point weights as a short name ("fp32", "bf16", ...)."""
+    import torch
+
+    names = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
+    for p in model.parameters():
+        if p.is_floating_point():
+            return names.get(p.dtype, str(p.dtype).removeprefix("torch."))
+    return "unknown"
+
+
 def train_sft(
     model_spec: str,
     rows: Sequence[dict],
@@ -405,12 +428,14 @@ def train_sft(
     from trl import SFTConfig, SFTTrainer
 
     from mathlab.models import load_tokenizer, resolve_device
+    from mathlab.precision import announce, precision_name
 
     if not rows:
         raise SFTError(f"{label}: no training rows")
     device = resolve_device(device)
     output_dir = Path(output_dir)
-    key = stage_key(model_spec, rows, params, seed, epochs, max_steps)
+    bf16 = use_bf16(params, device)
+    key = stage_key(model_spec, rows, params, seed, epochs, max_steps, bf16=bf16)
     done = None if force else finished_stage(output_dir, key)
     if done is not None:
         print(
@@ -433,7 +458,9 @@ def train_sft(
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(ckpt_dir / "mathlab_key.json", {"key": key})
 
+    announce(f"{label} training", bf16, device=device, requested=params.bf16, setting="sft.bf16")
     model, peft_config = _model_and_peft(model_spec, params, device, dtype, seed)
+    precision = precision_name(bf16) if bf16 else _weights_precision(model)
     tokenizer = load_tokenizer(model_spec)
     args = SFTConfig(**sft_config_kwargs(params, ckpt_dir, device, seed, max_steps, epochs))
     LossLines = _loss_lines_class()
@@ -465,14 +492,15 @@ def train_sft(
         else _finite(out.training_loss),
         history=lines.history,
         resumed_from=resume,
+        precision=precision,
     )
     atomic_write_json(output_dir / STAGE_FILE, result.to_dict())
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: no checkpoint left behind
     del trainer, model, out
     _free_memory()
     print(
-        f"{label}: {result.steps} steps in {result.wall_s:.0f}s, {result.tokens_per_s:.0f} tok/s, "
-        f"final loss {result.final_loss}",
+        f"{label}: {result.steps} steps in {result.wall_s:.0f}s, {result.tokens_per_s:.0f} tok/s "
+        f"({result.precision}), final loss {result.final_loss}",
         flush=True,
     )
     return result

@@ -68,12 +68,17 @@ def test_order_injection_skip_force_and_provenance(nbdir, tmp_path, capsys):
         "pip_freeze",
         "cpu_model",
         "torch_threads",
+        "precision",
         "started",
         "finished",
         "notebooks",
     ):
         assert key in prov, key
     assert any(p.startswith("papermill==") for p in prov["pip_freeze"])
+    assert {"flags", "torch_capability", "fp32_gflops", "bf16_fast", "source"} <= set(
+        prov["precision"]
+    )
+    assert f"cpu: {prov['precision']['describe']}" in out  # printed once at the start
     assert (run_dir / "params.yaml").read_text().startswith("preset: smoke")
     assert sorted(p.name for p in nbdir.iterdir()) == [
         "00_first.ipynb",

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mathlab.precision import train_bf16
 from mathlab.rfft import tasks
 from mathlab.rfft.tokenizers import build_tokenizer, number_tokenizer
 from mathlab.rfft.train import (
@@ -46,6 +47,7 @@ def _training_fields(train: dict[str, Any], eval_s: float, cached: bool) -> dict
         "final_loss": round(train["losses"][-1][1], 4),
         "train_s": train["seconds"],
         "tokens_per_s": train["tokens_per_s"],
+        "precision": "bf16-autocast" if train.get("bf16") else "fp32",
         "eval_s": round(eval_s, 1),
         "cached": cached,
     }
@@ -176,13 +178,14 @@ def _fit(
     texts = [tasks.format_example(fmt, a, b, reverse=reverse) for a, b in pairs_train]
     examples = make_examples(tok, texts)
     lr = run_lr(p, run_key, lora)
+    bf16 = train_bf16(p.bf16, device)  # rfft.bf16, or by hardware: the key records the choice
     key = {
         "setting": name,
         "steps": steps,
         "batch_size": batch_size,
         "lr": lr,
         "seed": seed,
-        "bf16": p.bf16,
+        "bf16": bf16,
         "n_train": len(texts),
         "train_hash": _hash_pairs(pairs_train),
         "reverse": reverse,
@@ -214,7 +217,7 @@ def _fit(
             steps,
             batch_size,
             lr,
-            bf16=p.bf16,
+            bf16=p.bf16,  # None: train_lm decides the same way (and says so)
             seed=seed,
             pad_id=tok.pad_token_id,
             desc=name,

@@ -3,8 +3,9 @@
 * `tiny_llama` builds a small `LlamaForCausalLM` (RoPE positions) for a word-level
   tokenizer; `lora_wrap` puts peft LoRA adapters on a pretrained model instead.
 * `train_lm` is a plain loop: AdamW, linear warm-up then cosine decay, bf16 autocast
-  on CPU, gradient clipping, loss on the target tokens only. Batches are drawn from
-  length-sorted chunks of a shuffled epoch, so they need (almost) no padding; padding is
+  where the hardware computes bf16 fast (`bf16=None`: `mathlab.precision.train_bf16`;
+  fp32 on AVX2-only CPUs), gradient clipping, loss on the target tokens only. Batches
+  are drawn from length-sorted chunks of a shuffled epoch, so they need (almost) no padding; padding is
   only ever at the end of a sequence, which a causal model never attends to.
 * `greedy_decode` batches prompts of equal length and decodes with the KV cache.
 * `fit_or_load` is the stage cache: a model folder whose `stage.json` carries the same
@@ -148,7 +149,7 @@ class TrainLog:
     steps: int
     batch_size: int
     lr: float
-    bf16: bool
+    bf16: bool  # bf16 autocast used (resolved: never None)
     seconds: float = 0.0
     tokens: int = 0  # tokens processed (padding included)
     tokens_per_s: float = 0.0
@@ -181,18 +182,27 @@ def train_lm(
     lr: float = 3e-3,
     weight_decay: float = 0.01,
     warmup_frac: float = 0.05,
-    bf16: bool = True,
+    bf16: bool | None = None,
     seed: int = 0,
     pad_id: int = 0,
     log_every: int = 50,
     desc: str = "train",
 ) -> TrainLog:
-    """Train in place; returns the log (loss every `log_every` steps, time, tokens/s)."""
+    """Train in place; returns the log (loss every `log_every` steps, time, tokens/s).
+
+    `bf16`: autocast on or off; None decides by hardware (`mathlab.precision.train_bf16`).
+    The choice is printed and kept in the log (`TrainLog.bf16`).
+    """
+    from mathlab.precision import announce, train_bf16
+
     if not examples:
         raise ValueError(f"{desc}: no training examples")
     if steps < 1:
         raise ValueError(f"{desc}: steps must be >= 1, got {steps}")
     device = next(model.parameters()).device.type
+    requested = bf16
+    bf16 = train_bf16(requested, device)
+    announce(f"{desc} training", bf16, device=device, requested=requested, setting="rfft.bf16")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
     batches = _batches(examples, batch_size, random.Random(seed))
