@@ -133,7 +133,9 @@ class SFTParams(Section):
     #   GSM8K's calculator filling every <<expr= the model writes (same prompt; 03 samples so too)
     cot_check: bool = True  # with eval_style calc: also evaluate the SFT model with plain CoT
     eval_max_new_tokens: int = 256  # generation budget per answer
-    eval_batch_size: int = 32  # prompts per generation batch
+    eval_backend: Literal["auto", "fast", "hf", "vllm"] = "auto"  # generation backend for the
+    #   evaluations (auto: the fast engine on CPU, HF on a GPU; vllm: the gpu extra)
+    eval_batch_size: int | None = None  # sequences decoded together (None: the backend's default)
     maj_k: int = 1  # samples per problem for maj@k (1: greedy only)
     maj_temperature: float = 0.7  # sampling temperature for maj@k
     # ablations (RFT's data-amount scaling, Abel's data-format comparison)
@@ -157,8 +159,9 @@ class RFTParams(Section):
     temperature: float = 0.7  # sampling temperature
     top_p: float = 1.0  # nucleus sampling
     max_new_tokens: int = 256  # generation budget per sample
-    batch_size: int = 32  # prompts per generation batch
-    backend: Literal["hf", "vllm"] = "hf"  # sampling backend (vllm: the gpu extra)
+    batch_size: int | None = None  # sequences decoded together (None: the backend's default)
+    backend: Literal["auto", "fast", "hf", "vllm"] = "auto"  # sampling backend (auto: the fast
+    #   engine on CPU, HF on a GPU; vllm: the gpu extra)
     sample_base: bool = True  # also sample the base model (part of the union, RFT's U-set)
     base_k: int | None = None  # samples per question from the base model (None: k)
     extra_models: list[str] = []  # more model specs/folders whose correct paths join the union

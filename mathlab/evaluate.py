@@ -519,19 +519,25 @@ def eval_main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=None, help="a run folder: samples/ and metrics/eval.json are written there"
     )
-    parser.add_argument("--backend", choices=["hf", "vllm", "openai"], default="hf")
     parser.add_argument(
-        "--batch-size", type=int, default=None, help="HF backend: sequences per generate call"
+        "--backend",
+        choices=["auto", "fast", "hf", "vllm", "openai"],
+        default="auto",
+        help="auto (default): the fast engine on CPU, HF on a GPU; hf: the transformers reference",
     )
-    parser.add_argument("--device", default="auto", help="HF backend: auto, cpu, cuda, mps")
     parser.add_argument(
-        "--dtype", default="auto", help="HF/vLLM backend: auto, float32, bfloat16, float16"
+        "--batch-size", type=int, default=None, help="fast/HF backend: sequences decoded together"
+    )
+    parser.add_argument("--device", default="auto", help="fast/HF backend: auto, cpu, cuda, mps")
+    parser.add_argument(
+        "--dtype", default="auto", help="fast/HF/vLLM backend: auto, float32, bfloat16, float16"
     )
     parser.add_argument(
         "--autocast",
         choices=["auto", "on", "off"],
         default="auto",
-        help="HF backend on CPU: bf16 autocast; auto = fp32 greedy, bf16 sampling (default)",
+        help="fast/HF backend on CPU: bf16 matmuls; auto = fp32 greedy, bf16 sampling only "
+        "where the CPU has fast native bf16 (default)",
     )
     parser.add_argument(
         "--base-url", default="http://127.0.0.1:8000/v1", help="OpenAI backend: the endpoint"
@@ -544,7 +550,7 @@ def eval_main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    from mathlab.generate import get_backend
+    from mathlab.generate import backend_options, get_backend
     from mathlab.prompts import STYLES
 
     styles = [s.strip() for s in args.style.split(",") if s.strip()]
@@ -566,17 +572,15 @@ def eval_main(argv: list[str] | None = None) -> int:
         print(f"mathlab eval: --data {args.data}: no problems", file=sys.stderr)
         return 2
     dataset = args.dataset or name
-    if args.backend == "hf":
-        opts: dict[str, Any] = {
-            "device": args.device,
-            "dtype": args.dtype,
-            "batch_size": args.batch_size,
-            "autocast": {"auto": None, "on": True, "off": False}[args.autocast],
-            "seed": args.seed,
-        }
-    elif args.backend == "vllm":
-        opts = {"dtype": args.dtype, "seed": args.seed}
-    else:
+    opts = backend_options(
+        args.backend,
+        device=args.device,
+        dtype=args.dtype,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        autocast={"auto": None, "on": True, "off": False}[args.autocast],
+    )
+    if args.backend == "openai":
         opts = {"base_url": args.base_url, "api_key_env": args.api_key_env}
     backend = get_backend(args.model, kind=args.backend, **opts)
     run = None

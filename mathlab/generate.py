@@ -24,9 +24,14 @@ after ``<<48/2=``. ``finish_reason`` is ``"stop"`` (a stop string or pattern), `
 
 The HF backend sorts prompts by length so a batch holds prompts of similar length (less
 left padding), generates each batch with ``model.generate`` and puts the results back in
-the order given. On CPU, by default, sampling (temperature > 0) runs under bf16 autocast
-(weights stay fp32) and greedy decoding in exact fp32; see ``CPU_AUTOCAST_DEFAULT`` for
-the measurements behind this, and ``autocast=True/False`` to force either.
+the order given. On CPU, greedy decoding runs in exact fp32 and sampling (temperature > 0)
+under bf16 autocast only where the CPU computes bf16 natively and fast
+(:func:`mathlab.precision.sample_bf16`; ``autocast=True/False`` forces either).
+
+On CPU the default backend (``kind="auto"``) is the ``fast`` one (:mod:`mathlab.engine`):
+a continuous-batching sampler over a preallocated KV cache, 2-3x the HF backend's
+throughput, with the same interface; the HF backend stays the reference, and the one for
+GPUs without vLLM and for models the fast engine does not run.
 """
 
 from __future__ import annotations
@@ -44,7 +49,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
 __all__ = [
-    "CPU_AUTOCAST_DEFAULT",
     "ChatPrompt",
     "Completion",
     "HFBackend",
@@ -55,17 +59,12 @@ __all__ = [
     "render_prompt",
 ]
 
-CPU_AUTOCAST_DEFAULT = {"greedy": False, "sampled": True}
-"""bf16 autocast on CPU when ``autocast=None`` (the default), by decoding mode.
-
-Measured with ``benchmarks/sampling.py`` on SmolLM2-135M (generated problems, CoT prompt):
-teacher-forced on gold solutions, bf16 autocast changes the next-token argmax at 1.75% of
-positions and the log-probabilities by 0.028 nats/token on average, so a sampled
-distribution barely moves; but greedy texts diverge after the first flip (32 prompts,
-128 tokens: 7/32 identical texts, 15/32 identical answers, accuracy 0/32 both). Greedy
-evaluation therefore stays exact fp32 (also identical across batch sizes), while sampling
-(maj@k, pass@k, RFT, rollouts) takes bf16's 1.5-1.7x speed-up at batch >= 4 (none at
-batch 1-2, where decoding is memory-bound)."""
+AGREEMENT_NOTE = """bf16 and greedy decoding. Measured with ``benchmarks/sampling.py`` on SmolLM2-135M:
+teacher-forced on gold solutions, bf16 autocast changes the next-token argmax at ~1.75% of
+positions and the log-probabilities by ~0.03 nats/token, so a sampled distribution barely
+moves; but greedy texts diverge after the first flip (7/32 identical texts). Greedy
+evaluation therefore stays exact fp32 unless asked, and sampling uses bf16 only where the
+CPU computes it natively and fast (:func:`mathlab.precision.sample_bf16`)."""
 
 DEFAULT_BATCH_SIZE = {"cpu": 32, "cuda": 64, "mps": 16}
 STOP_WINDOW_TOKENS = 32
@@ -82,8 +81,10 @@ class SamplingParams:
     n: completions per prompt. max_new_tokens / min_new_tokens: bounds on generated
     tokens (min_new_tokens suppresses EOS until reached; stop strings still stop).
     stop: strings that end a completion (cut from the text). stop_regex: patterns that end
-    it after their leftmost match (kept in the text; HF backend only). seed: the same seed
-    and the same call give the same samples.
+    it after their leftmost match (kept in the text; HF and fast backends). seed: the same
+    seed and the same call give the same samples. logprobs: also return each completion's
+    generated token ids and their log-probabilities under the model (temperature 1, before
+    top-p): what GRPO's ``rollout_func`` and PPO need.
     """
 
     n: int = 1
@@ -94,6 +95,7 @@ class SamplingParams:
     stop: list[str] = field(default_factory=list)
     stop_regex: list[str] = field(default_factory=list)
     seed: int = 0
+    logprobs: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.stop, str):
@@ -130,6 +132,8 @@ class SamplingParams:
                 raise bad("stop_regex", f"pattern {pattern!r} does not compile: {exc}") from None
         if not isinstance(self.seed, int):
             raise bad("seed", "must be an integer")
+        if not isinstance(self.logprobs, bool):
+            raise bad("logprobs", "must be True or False")
 
     @property
     def greedy(self) -> bool:
@@ -148,6 +152,10 @@ class Completion:
     n_tokens: int
     finish_reason: str  # "stop" | "eos" | "length"
     stop: str | None = None  # the stop string, or the text a stop pattern matched
+    # with SamplingParams(logprobs=True): every token the model generated for this
+    # completion (over all tool rounds, a stop's and an EOS included) and its log-probability
+    token_ids: list[int] | None = None
+    logprobs: list[float] | None = None
 
 
 class ChatPrompt(NamedTuple):
@@ -206,7 +214,7 @@ def render_prompt(tokenizer, prompt: Prompt) -> tuple[str, bool]:
     return text + p.prefix, True
 
 
-def _locate_stop(
+def locate_stop(
     text: str, stop: Sequence[str], stop_regex: Sequence[re.Pattern]
 ) -> tuple[int, int, str] | None:
     """(cut_at, ends_at, what) of the stop that completes first in `text`, or None.
@@ -223,6 +231,58 @@ def _locate_stop(
         if m and (best is None or m.end() < best[1]):
             best = (m.end(), m.end(), m.group(0))
     return best
+
+
+def tokens_until(tokenizer, tokens: list[int], n_chars: int) -> int:
+    """The fewest leading tokens whose decoded text reaches n_chars characters."""
+    lo, hi = 1, len(tokens)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if len(tokenizer.decode(tokens[:mid], skip_special_tokens=True)) >= n_chars:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def finish_completion(
+    tokenizer,
+    tokens: list[int],
+    eos_ids: Sequence[int],
+    stop: Sequence[str],
+    regex: Sequence[re.Pattern],
+) -> Completion:
+    """The Completion for generated `tokens` (every backend that sees tokens uses this):
+    text up to the first EOS, cut at the first stop; n_tokens counts the tokens up to the
+    end of the stop (or the EOS, included)."""
+    eos_at = next((t for t, tok in enumerate(tokens) if tok in eos_ids), None)
+    body = tokens if eos_at is None else tokens[:eos_at]
+    text = tokenizer.decode(body, skip_special_tokens=True)
+    hit = locate_stop(text, stop, regex)
+    if hit is not None:
+        cut_at, ends_at, what = hit
+        return Completion(text[:cut_at], tokens_until(tokenizer, body, ends_at), "stop", what)
+    if eos_at is not None:
+        return Completion(text, eos_at + 1, "eos")
+    return Completion(text, len(tokens), "length")
+
+
+def eos_token_ids(tokenizer, model) -> list[int]:
+    """Every token id that ends a turn: the tokenizer's EOS and the model's generation EOS."""
+    eos: set[int] = set()
+    for source in (
+        tokenizer.eos_token_id,
+        getattr(getattr(model, "generation_config", None), "eos_token_id", None),
+    ):
+        if isinstance(source, int):
+            eos.add(source)
+        elif isinstance(source, list | tuple):
+            eos.update(int(x) for x in source)
+    if not eos:
+        raise ValueError(
+            "neither the tokenizer nor the model's generation_config names an eos token"
+        )
+    return sorted(eos)
 
 
 # --------------------------------------------------------------------------- HF backend
@@ -247,7 +307,7 @@ class _StopOnText:
                 input_ids[rows, start:].tolist(), skip_special_tokens=True
             )
             for i, tail in zip(rows, tails):
-                if _locate_stop(tail, self.stop, self.stop_regex) is not None:
+                if locate_stop(tail, self.stop, self.stop_regex) is not None:
                     self.done[i] = True
         return self.done.clone()
 
@@ -273,8 +333,9 @@ class HFBackend:
     the model they are training; its train/eval mode is restored after generating).
 
     batch_size: sequences per ``generate`` call (default 32 on CPU, 64 on CUDA).
-    autocast: bf16 autocast on CPU: True, False, or None for ``CPU_AUTOCAST_DEFAULT``
-    (fp32 greedy, bf16 sampling); ignored on GPU,
+    autocast: bf16 autocast on CPU: True, False, or None for the hardware's choice
+    (:func:`mathlab.precision.sample_bf16`: fp32 greedy; bf16 sampling only where it is
+    native and fast); ignored on GPU,
     where the model's own dtype is used. show_progress: a progress line per batch.
     """
 
@@ -310,20 +371,7 @@ class HFBackend:
         if pad is None:
             raise ValueError("the tokenizer has neither a pad nor an eos token")
         self.pad_token_id = int(pad)
-        eos: set[int] = set()
-        for source in (
-            tokenizer.eos_token_id,
-            getattr(model.generation_config, "eos_token_id", None),
-        ):
-            if isinstance(source, int):
-                eos.add(source)
-            elif isinstance(source, list | tuple):
-                eos.update(int(x) for x in source)
-        if not eos:
-            raise ValueError(
-                "neither the tokenizer nor the model's generation_config names an eos token"
-            )
-        self.eos_token_ids = sorted(eos)
+        self.eos_token_ids = eos_token_ids(tokenizer, model)
 
     @classmethod
     def from_spec(
@@ -344,10 +392,10 @@ class HFBackend:
 
         if self.device != "cpu" or next(self.model.parameters()).dtype != torch.float32:
             return False
-        if self.autocast is not None:
-            return self.autocast
+        from mathlab.precision import sample_bf16
+
         greedy = sampling is None or sampling.greedy
-        return CPU_AUTOCAST_DEFAULT["greedy" if greedy else "sampled"]
+        return sample_bf16(self.autocast, greedy, "cpu")
 
     def encode(self, prompt: Prompt) -> list[int]:
         text, templated = render_prompt(self.tokenizer, prompt)
@@ -440,6 +488,9 @@ class HFBackend:
         )
         # no_grad rather than inference_mode: autocast caches its bf16 copy of each weight
         # only for tensors that require grad, which inference_mode hides (~1.4x slower).
+        if sampling.logprobs:
+            config.output_logits = True
+            config.return_dict_in_generate = True
         with torch.no_grad(), autocast:
             out = self.model.generate(
                 input_ids=input_ids,
@@ -448,33 +499,23 @@ class HFBackend:
                 stopping_criteria=criteria,
                 logits_processor=processors,
             )
-        generated = out[:, width:].tolist()
-        return [self._finish(tokens, sampling, regex) for tokens in generated]
+        if not sampling.logprobs:
+            return [self._finish(tokens, sampling, regex) for tokens in out[:, width:].tolist()]
+        sequences = out.sequences[:, width:]
+        # raw logits of every step -> log-probabilities of the chosen tokens (temperature 1)
+        steps = torch.stack([s.float() for s in out.logits], dim=1)  # [batch, new, vocab]
+        chosen = torch.log_softmax(steps, dim=-1).gather(2, sequences[:, :, None])[:, :, 0]
+        comps = []
+        for tokens, lps in zip(sequences.tolist(), chosen.tolist()):
+            comp = self._finish(tokens, sampling, regex)
+            comp.token_ids, comp.logprobs = tokens[: comp.n_tokens], lps[: comp.n_tokens]
+            comps.append(comp)
+        return comps
 
     def _finish(
         self, tokens: list[int], sampling: SamplingParams, regex: list[re.Pattern]
     ) -> Completion:
-        eos_at = next((t for t, tok in enumerate(tokens) if tok in self.eos_token_ids), None)
-        body = tokens if eos_at is None else tokens[:eos_at]
-        text = self.tokenizer.decode(body, skip_special_tokens=True)
-        hit = _locate_stop(text, sampling.stop, regex)
-        if hit is not None:
-            cut_at, ends_at, what = hit
-            return Completion(text[:cut_at], self._tokens_until(body, ends_at), "stop", what)
-        if eos_at is not None:
-            return Completion(text, eos_at + 1, "eos")
-        return Completion(text, len(tokens), "length")
-
-    def _tokens_until(self, tokens: list[int], n_chars: int) -> int:
-        """The fewest leading tokens whose decoded text reaches n_chars characters."""
-        lo, hi = 1, len(tokens)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if len(self.tokenizer.decode(tokens[:mid], skip_special_tokens=True)) >= n_chars:
-                hi = mid
-            else:
-                lo = mid + 1
-        return lo
+        return finish_completion(self.tokenizer, tokens, self.eos_token_ids, sampling.stop, regex)
 
 
 # --------------------------------------------------------------------------- vLLM backend
@@ -727,34 +768,106 @@ class OpenAIBackend:
 
 
 # --------------------------------------------------------------------------- factory
-def get_backend(spec_or_model: Any, kind: str = "hf", **opts: Any):
+BACKEND_KINDS = ("auto", "fast", "hf", "vllm", "openai")
+
+
+def resolve_kind(kind: str, device: str = "auto", model=None, quiet: bool = False) -> str:
+    """The backend a kind means here: ``auto`` is ``fast`` on CPU (when the fast engine
+    runs the model; else ``hf``, said in one printed line) and ``hf`` on a GPU."""
+    if kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"unknown backend kind {kind!r} (expected one of {', '.join(BACKEND_KINDS)})"
+        )
+    if kind != "auto":
+        return kind
+    from mathlab.models import resolve_device
+
+    if resolve_device(device) != "cpu":
+        return "hf"
+    if model is not None:
+        from mathlab.engine import unsupported_reason
+
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        reason = unsupported_reason(base)
+        if reason is not None:
+            if not quiet:
+                print(
+                    f"backend: hf (the fast engine does not run this model: {reason})", flush=True
+                )
+            return "hf"
+    return "fast"
+
+
+def backend_options(
+    kind: str,
+    *,
+    device: str = "auto",
+    dtype: str = "auto",
+    batch_size: int | None = None,
+    seed: int = 0,
+    autocast: bool | None = None,
+) -> dict[str, Any]:
+    """The keyword arguments :func:`get_backend` takes for `kind`, from the settings every
+    caller has (the one place they are translated): fast/HF take device, dtype, batch size,
+    seed and autocast; vLLM dtype and seed; the OpenAI backend none of them."""
+    if kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"unknown backend kind {kind!r} (expected one of {', '.join(BACKEND_KINDS)})"
+        )
+    if kind == "vllm":
+        return {"dtype": dtype, "seed": seed}
+    if kind == "openai":
+        return {}
+    opts: dict[str, Any] = {"device": device, "dtype": dtype, "seed": seed}
+    if batch_size is not None:
+        opts["batch_size"] = batch_size
+    if autocast is not None:
+        opts["autocast"] = autocast
+    return opts
+
+
+def get_backend(spec_or_model: Any, kind: str = "auto", **opts: Any):
     """A generation backend.
 
     spec_or_model: a model spec string (``smollm2-135m-instruct``, ``tiny-random``, a
     folder, a hub id; for ``kind="openai"`` the served model's name), a ``(model,
     tokenizer)`` pair, a model with ``tokenizer=`` in opts, or a backend (returned as is).
-    kind: ``hf`` | ``vllm`` | ``openai``. opts go to the backend (HF: device, dtype,
+    kind: ``auto`` (``fast`` on CPU where the engine runs the model, else ``hf``) | ``fast``
+    | ``hf`` | ``vllm`` | ``openai``. opts go to the backend (fast/HF: device, dtype,
     batch_size, autocast, name; vLLM: dtype, seed, LLM kwargs; OpenAI: base_url,
     api_key_env, timeout, max_workers).
     """
     if hasattr(spec_or_model, "generate") and hasattr(spec_or_model, "supports_stop_regex"):
         return spec_or_model
-    if kind not in ("hf", "vllm", "openai"):
-        raise ValueError(f"unknown backend kind {kind!r} (expected hf, vllm or openai)")
+    if kind not in BACKEND_KINDS:
+        raise ValueError(
+            f"unknown backend kind {kind!r} (expected one of {', '.join(BACKEND_KINDS)})"
+        )
     if isinstance(spec_or_model, str):
+        if kind in ("vllm", "openai"):
+            return (VLLMBackend if kind == "vllm" else OpenAIBackend)(spec_or_model, **opts)
+        if kind == "auto" and resolve_kind("auto", opts.get("device", "auto")) == "hf":
+            kind = "hf"
         if kind == "hf":
             return HFBackend.from_spec(spec_or_model, **opts)
-        if kind == "vllm":
-            return VLLMBackend(spec_or_model, **opts)
-        return OpenAIBackend(spec_or_model, **opts)
-    if kind != "hf":
+        from mathlab.engine import FastBackend
+
+        return FastBackend.from_spec(spec_or_model, fallback=(kind == "auto"), **opts)
+    if kind in ("vllm", "openai"):
         raise ValueError(f"kind={kind!r} needs a model spec string, not an in-memory model")
     if isinstance(spec_or_model, tuple) and len(spec_or_model) == 2:
         model, tokenizer = spec_or_model
+    else:
+        model, tokenizer = spec_or_model, opts.pop("tokenizer", None)
+        if tokenizer is None:
+            raise TypeError(
+                "get_backend(model) needs tokenizer=...: pass (model, tokenizer) or a spec string"
+            )
+    opts.pop("device", None)
+    opts.pop("dtype", None)
+    device = str(next(model.parameters()).device)
+    if resolve_kind(kind, device, model) == "hf":
         return HFBackend(model, tokenizer, **opts)
-    tokenizer = opts.pop("tokenizer", None)
-    if tokenizer is None:
-        raise TypeError(
-            "get_backend(model) needs tokenizer=...: pass (model, tokenizer) or a spec string"
-        )
-    return HFBackend(spec_or_model, tokenizer, **opts)
+    from mathlab.engine import FastBackend
+
+    return FastBackend(model, tokenizer, **opts)

@@ -418,7 +418,7 @@ def sample_model(
     The cache key covers the model (a trained folder's stage key), the problems and the
     sampling parameters; a matching file is read back instead of sampling again.
     """
-    from mathlab.generate import get_backend
+    from mathlab.generate import backend_options, get_backend
     from mathlab.runs import stable_hash
 
     p = cfg.rft
@@ -443,10 +443,9 @@ def sample_model(
             flush=True,
         )
         return cached
-    if p.backend == "hf":
-        opts = {"device": cfg.device, "dtype": cfg.dtype, "batch_size": p.batch_size}
-    else:
-        opts = {"dtype": cfg.dtype, "seed": cfg.seed}
+    opts = backend_options(
+        p.backend, device=cfg.device, dtype=cfg.dtype, batch_size=p.batch_size, seed=cfg.seed
+    )
     backend = get_backend(spec, kind=p.backend, **opts)
     samples = sample_paths(
         backend,

@@ -804,7 +804,10 @@ def load_sets(run, cfg) -> dict[str, list[Problem]]:
 
 
 def eval_options(cfg, k: int | None = None, style: str | None = None) -> dict[str, Any]:
-    """The keyword arguments of ``mathlab.evaluate.evaluate`` for this preset."""
+    """The keyword arguments of ``mathlab.evaluate.evaluate`` for this preset, plus
+    ``backend`` (the kind) and ``backend_opts`` (for ``get_backend``)."""
+    from mathlab.generate import backend_options
+
     p = cfg.sft
     return {
         "style": style or p.eval_style,
@@ -812,7 +815,14 @@ def eval_options(cfg, k: int | None = None, style: str | None = None) -> dict[st
         "temperature": p.maj_temperature,
         "max_new_tokens": p.eval_max_new_tokens,
         "seed": cfg.seed,
-        "backend_opts": {"device": cfg.device, "dtype": cfg.dtype, "batch_size": p.eval_batch_size},
+        "backend": p.eval_backend,
+        "backend_opts": backend_options(
+            p.eval_backend,
+            device=cfg.device,
+            dtype=cfg.dtype,
+            batch_size=p.eval_batch_size,
+            seed=cfg.seed,
+        ),
     }
 
 
@@ -832,7 +842,8 @@ def evaluate_on(
     from mathlab.generate import get_backend
 
     opts = eval_options(cfg, k, style)
-    backend = get_backend(spec, **opts.pop("backend_opts"))
+    kind = opts.pop("backend")
+    backend = get_backend(spec, kind=kind, **opts.pop("backend_opts"))
     results = {}
     for name in names:
         results[name] = evaluate(

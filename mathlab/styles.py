@@ -386,6 +386,8 @@ def tool_loop(
         starts.append(_Seq(i, cp.messages, cp.prefix))
     pre = [(s, Completion("", 0, "stop", _prefix_at_boundary(s.response, tool))) for s in starts]
     step([(s, c) for s, c in pre if c.stop is not None])
+    if getattr(backend, "supports_tools", False):
+        return _tool_loop_inline(backend, starts, tool, step, sampling, max_rounds, desc)
 
     seqs: list[_Seq] = []
     tool_stop = [TIR_STOP] if tool == "tir" else [CALC_STOP]
@@ -453,6 +455,74 @@ def tool_loop(
                 s.error,
             )
         )
+    return results
+
+
+def _tool_loop_inline(
+    backend, starts: list[_Seq], tool: str, step, sampling: SamplingParams, max_rounds: int, desc
+) -> list[list[StyleResult]]:
+    """The tool loop inside one generate call of a backend that continues sequences in
+    place (``supports_tools``: the fast engine). Same semantics as the rounds: each tool
+    boundary runs `step`, the sequence resumes from the edited response; at most
+    `max_rounds` tool stops per sequence; ``max_new_tokens`` bounds the model's tokens
+    over all of them. Sampled sequences draw from one random stream each instead of a
+    seed per round."""
+    from mathlab.answers import extract_answer
+
+    seqs: dict[tuple[int, int], _Seq] = {}
+
+    def seq(i: int, j: int) -> _Seq:
+        if (i, j) not in seqs:
+            s0 = starts[i]
+            seqs[(i, j)] = _Seq(
+                s0.prompt, s0.messages, s0.response, 0, s0.tool_calls, error=s0.error
+            )
+        return seqs[(i, j)]
+
+    def on_tool(events) -> list[str | None]:
+        batch = []
+        for ev in events:
+            s, c = seq(ev.index, ev.sample), ev.completion
+            s.response += c.text
+            s.n_tokens += c.n_tokens
+            s.finish_reason = c.finish_reason
+            batch.append((s, c))
+        step(batch)
+        return [None if s.done else s.response for s, _ in batch]
+
+    outs = backend.generate(
+        [ChatPrompt(s.messages, s.response) for s in starts],
+        sampling,
+        desc=f"{desc} (tools in place)",
+        tool_stop=[TIR_STOP] if tool == "tir" else [CALC_STOP],
+        tool_regex=[CALC_STOP_REGEX] if tool == "calc" else [],
+        on_tool=on_tool,
+        max_tool_rounds=max_rounds,
+    )
+    results: list[list[StyleResult]] = []
+    for i, row in enumerate(outs):
+        out_row = []
+        for j, c in enumerate(row):
+            # greedy: one sequence per prompt, its completion repeated n times
+            s = seq(i, 0 if sampling.greedy else j)
+            if sampling.greedy and j > 0:
+                out_row.append(out_row[0])
+                continue
+            s.response += c.text
+            s.n_tokens += c.n_tokens
+            s.finish_reason = c.finish_reason
+            out_row.append(
+                StyleResult(
+                    s.response,
+                    extract_answer(s.response),
+                    s.n_tokens,
+                    s.tool_calls,
+                    s.finish_reason,
+                    tool,
+                    s.error,
+                )
+            )
+        results.append(out_row)
     return results
 
 

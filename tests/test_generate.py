@@ -176,7 +176,7 @@ def test_in_memory_model_keeps_its_training_mode(pair):
     model, tok = pair
     model.train()
     try:
-        b = get_backend((model, tok), autocast=False, show_progress=False)
+        b = get_backend((model, tok), kind="hf", autocast=False, show_progress=False)
         assert isinstance(b, HFBackend)
         b.generate(chats()[:1], SamplingParams(max_new_tokens=2))
         assert model.training
@@ -187,14 +187,16 @@ def test_in_memory_model_keeps_its_training_mode(pair):
         get_backend(model)
 
 
-def test_bf16_autocast_runs(pair):
+def test_bf16_autocast_runs(pair, monkeypatch):
     model, tok = pair
     b = HFBackend(model, tok, autocast=True, show_progress=False)
     assert b._autocast_on(SamplingParams()) and b._autocast_on(SamplingParams(temperature=1.0))
-    auto = HFBackend(model, tok, show_progress=False)  # default: exact fp32 greedy, bf16 sampling
-    assert not auto._autocast_on(SamplingParams()) and auto._autocast_on(
-        SamplingParams(temperature=1.0)
-    )
+    # default: exact fp32 greedy; sampling in bf16 only where the CPU has fast native bf16
+    auto = HFBackend(model, tok, show_progress=False)
+    for fast_bf16 in ("1", "0"):
+        monkeypatch.setenv("MATHLAB_CPU_BF16", fast_bf16)
+        assert not auto._autocast_on(SamplingParams())
+        assert auto._autocast_on(SamplingParams(temperature=1.0)) == (fast_bf16 == "1")
     assert not HFBackend(model, tok, autocast=False)._autocast_on(SamplingParams(temperature=1.0))
     out = b.generate(chats()[:2], SamplingParams(max_new_tokens=5))
     assert all(o[0].n_tokens == 5 for o in out)
@@ -202,7 +204,8 @@ def test_bf16_autocast_runs(pair):
 
 
 def test_spec_string_backend():
-    b = get_backend("tiny-random", autocast=False, batch_size=4)
+    b = get_backend("tiny-random", kind="hf", autocast=False, batch_size=4)
+    assert isinstance(b, HFBackend)
     assert b.name == "tiny-random" and b.batch_size == 4
     out = b.generate(chats()[:2], SamplingParams(max_new_tokens=3))
     assert [len(row) for row in out] == [1, 1]
