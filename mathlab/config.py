@@ -111,6 +111,13 @@ class SFTParams(Section):
     bf16: bool | None = None  # bf16 autocast; None: by hardware (CUDA: bf16 support; CPU: native
     #   bf16 that a matmul probe shows faster than fp32, mathlab.precision; MPS: off)
     gradient_checkpointing: bool = False  # off: TRL turns it on by default; slower on CPU
+    padding_free: bool = True  # a batch is one row of the concatenated examples (no pad tokens;
+    #   attention stays within each example through position_ids)
+    completion_logits_only: bool = True  # the LM head and the loss run only where the labels
+    #   are (the completion), not on the prompt tokens TRL scores on CPU and throws away
+    optim: str = (
+        "adamw_torch_fused"  # transformers optimizer name (fused AdamW: one kernel per step)
+    )
     lora_r: int = 16  # LoRA rank
     lora_alpha: int = 32  # LoRA scaling numerator (scale = alpha / r)
     lora_dropout: float = 0.05  # dropout on the LoRA branch

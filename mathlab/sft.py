@@ -42,6 +42,8 @@ signatures.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
 import random
@@ -141,8 +143,15 @@ def sft_config_kwargs(
     seed: int = 0,
     max_steps: int | None = None,
     epochs: float | None = None,
+    padding_free: bool | None = None,
 ) -> dict[str, Any]:
-    """Every keyword argument we pass to ``trl.SFTConfig`` (checked by test_api_drift)."""
+    """Every keyword argument we pass to ``trl.SFTConfig`` (checked by test_api_drift).
+
+    padding_free (None: ``params.padding_free``): one row of concatenated examples per
+    batch. TRL does not truncate then (it refuses a ``max_length``), so the caller checks
+    that no row is longer than ``params.max_length`` (:func:`train_sft` does)."""
+    if padding_free is None:
+        padding_free = params.padding_free
     kwargs: dict[str, Any] = {
         "output_dir": str(output_dir),
         # optimisation
@@ -155,13 +164,14 @@ def sft_config_kwargs(
         "max_steps": max_steps if max_steps is not None else -1,
         "per_device_train_batch_size": params.batch_size,
         "gradient_accumulation_steps": params.grad_accum,
-        "optim": "adamw_torch",
+        "optim": params.optim,
         "seed": seed,
         "data_seed": seed,
         # data: rows arrive in training_order() (a seeded hash of each row), read in that order
         "train_sampling_strategy": "sequential",
-        "max_length": params.max_length,
+        "max_length": None if padding_free else params.max_length,
         "packing": False,
+        "padding_free": padding_free,
         "completion_only_loss": True,  # loss on the completion tokens only
         "assistant_only_loss": False,
         "dataset_num_proc": None,
@@ -212,6 +222,138 @@ def bnb_config_kwargs() -> dict[str, Any]:
     }
 
 
+PACKED_ATTENTION = "mathlab_packed"
+
+
+def _packed_attention(
+    module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs
+):
+    """Attention for padding-free batches (one row of concatenated examples): causal SDPA on
+    each example alone, its bounds from TRL's ``cu_seq_lens_q``. transformers' own route
+    for such a row on CPU builds a (tokens x tokens) block mask and runs the masked flash
+    kernel over all of it; this does the examples' diagonal blocks only, with no mask."""
+    import torch
+    import torch.nn.functional as F
+
+    if query.shape[0] != 1 or attention_mask is not None:
+        raise ValueError(
+            f"{PACKED_ATTENTION} attention is for padding-free batches (one row, no mask); got "
+            f"batch {query.shape[0]} with a mask: {attention_mask is not None}"
+        )
+    cu = kwargs.get("cu_seq_lens_q")
+    bounds = cu.tolist() if cu is not None else [0, query.shape[2]]
+    outs = [
+        F.scaled_dot_product_attention(
+            query[:, :, a:b],
+            key[:, :, a:b],
+            value[:, :, a:b],
+            is_causal=True,
+            scale=scaling,
+            dropout_p=dropout if module.training else 0.0,
+            enable_gqa=query.shape[1] != key.shape[1],
+        )
+        for a, b in zip(bounds, bounds[1:])
+    ]
+    return torch.cat(outs, dim=2).transpose(1, 2).contiguous(), None
+
+
+@contextlib.contextmanager
+def packed_attention(model, enabled: bool = True):
+    """Within the block, `model` (or a PEFT model's base) attends with
+    :func:`_packed_attention`; its own attention implementation comes back afterwards."""
+    from transformers import AttentionInterface
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    before = inner.config._attn_implementation
+    if not enabled or before != "sdpa":
+        yield
+        return
+    AttentionInterface.register(PACKED_ATTENTION, _packed_attention)
+    inner.set_attn_implementation(PACKED_ATTENTION)
+    try:
+        yield
+    finally:
+        inner.set_attn_implementation(before)
+
+
+def _trainer_class():
+    """TRL's SFTTrainer, with the two things a CPU needs (see :class:`MathlabSFTTrainer`)."""
+    import torch
+    from trl import SFTTrainer
+
+    class MathlabSFTTrainer(SFTTrainer):
+        """SFTTrainer that counts the tokens it really trains on and, with
+        ``completion_logits_only``, runs the LM head only where the loss reads it.
+
+        TRL 1.16's fused LM head scores only the labelled positions on CUDA (Triton); on
+        other devices it scores every position, prompt included, and masks the result. With
+        prompts of ~100 tokens and completions of ~40, that is most of the LM head's work
+        (a fifth of a 135M model's FLOPs) spent on numbers nobody reads. Here the backbone
+        runs once, the hidden states of the labelled positions are gathered, and the LM
+        head, log-softmax and loss run on them alone. The loss and its gradients are the
+        same as TRL's (tests/test_sft.py checks both); entropy and token accuracy are logged
+        as TRL logs them.
+        """
+
+        completion_logits_only = True
+        tokens_seen = 0
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if model.training:
+                if "attention_mask" in inputs:
+                    self.tokens_seen += int(inputs["attention_mask"].sum())
+                else:
+                    self.tokens_seen += int(inputs["input_ids"].numel())
+            plain = (
+                not self.completion_logits_only
+                or return_outputs
+                or self.compute_loss_func is not None
+                or self.label_smoother is not None
+                or self.aux_loss_enabled
+                or self.args.loss_type != "nll"
+                or "labels" not in inputs
+            )
+            if plain:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return self._completion_loss(model, inputs, num_items_in_batch)
+
+        def _completion_loss(self, model, inputs, num_items_in_batch):
+            mode = "train" if model.training else "eval"
+            inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+            backbone, head = inner.base_model, inner.get_output_embeddings()
+            hidden = backbone(
+                **{k: v for k, v in inputs.items() if k != "labels"}, use_cache=False
+            ).last_hidden_state
+            labels = inputs["labels"][:, 1:]
+            mask = labels != -100
+            targets = labels[mask]
+            logits = head(hidden[:, :-1][mask]).float()  # [labelled tokens, vocab]
+            log_probs = torch.log_softmax(logits, dim=-1)
+            picked = log_probs.gather(1, targets[:, None])[:, 0]
+            count = mask.sum()
+            denom = count.clamp(min=1) if num_items_in_batch is None else num_items_in_batch
+            loss = -picked.sum() / torch.as_tensor(denom, device=picked.device)
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                loss = loss * (self.accelerator.num_processes // self.get_tp_size())
+            with torch.no_grad():
+                n = max(int(count), 1)
+                entropy = -(log_probs.exp() * log_probs).sum(-1).sum()
+                correct = (logits.argmax(-1) == targets).sum()
+                self._metrics[mode]["entropy"].append(float(entropy) / n if count else 0.0)
+                self._metrics[mode]["mean_token_accuracy"].append(
+                    float(correct) / n if count else 0.0
+                )
+            if mode == "train":
+                if "attention_mask" in inputs:
+                    self._total_train_tokens += int(inputs["attention_mask"].sum())
+                else:
+                    self._total_train_tokens += int(inputs["input_ids"].numel())
+            self._metrics[mode]["num_tokens"] = [self._total_train_tokens]
+            return loss
+
+    return MathlabSFTTrainer
+
+
 def trainer_kwargs(model, args, train_dataset, tokenizer, callbacks, peft_config) -> dict[str, Any]:
     """Every keyword argument we pass to ``trl.SFTTrainer``."""
     return {
@@ -229,17 +371,33 @@ def _loss_lines_class():
     from transformers import TrainerCallback
 
     class LossLines(TrainerCallback):
-        """Prints one plain line per logging step and keeps the history (headless-friendly)."""
+        """Prints one plain line per logging step and keeps the history (headless-friendly):
+        loss, learning rate, tokens/s and MFU (6 x parameters x tokens/s over the CPU's
+        measured matmul peak, when `peak_gflops` is known)."""
 
-        def __init__(self, label: str = "sft"):
+        def __init__(
+            self, label: str = "sft", n_params: int | None = None, peak_gflops: float | None = None
+        ):
             self.label = label
             self.history: list[dict[str, float]] = []
             self.started = time.time()
             self.tokens0 = 0
+            self.n_params, self.peak_gflops = n_params, peak_gflops
+            self.token_source = None  # a callable giving the tokens trained on so far
+
+        def tokens(self, state) -> int:
+            if self.token_source is not None:
+                return int(self.token_source())
+            return int(state.num_input_tokens_seen or 0)
+
+        def mfu(self, tokens_per_s: float) -> float | None:
+            if not self.n_params or not self.peak_gflops:
+                return None
+            return 6 * self.n_params * tokens_per_s / (self.peak_gflops * 1e9)
 
         def on_train_begin(self, args, state, control, **kwargs):
             self.started = time.time()
-            self.tokens0 = state.num_input_tokens_seen or 0
+            self.tokens0 = self.tokens(state)
             print(f"{self.label}: training {state.max_steps} optimizer steps", flush=True)
 
         def on_log(self, args, state, control, logs=None, **kwargs):
@@ -247,20 +405,22 @@ def _loss_lines_class():
             if "loss" not in logs:
                 return
             elapsed = time.time() - self.started
-            tokens = (state.num_input_tokens_seen or 0) - self.tokens0
+            tokens = self.tokens(state) - self.tokens0
             tps = tokens / elapsed if elapsed > 0 else float("nan")
+            mfu = self.mfu(tps)
             entry = {
                 "step": state.global_step,
                 "epoch": round(state.epoch or 0.0, 4),
                 "loss": float(logs["loss"]),
                 "lr": float(logs.get("learning_rate", float("nan"))),
-                "tokens": int(state.num_input_tokens_seen or 0),
+                "tokens": tokens,
                 "elapsed_s": round(elapsed, 1),
             }
             self.history.append(entry)
+            util = f" MFU {mfu:.0%}" if mfu is not None else ""
             print(
                 f"{self.label}: step {state.global_step}/{state.max_steps} loss {entry['loss']:.4f} "
-                f"lr {entry['lr']:.2e} {tps:.0f} tok/s {elapsed:.0f}s",
+                f"lr {entry['lr']:.2e} {tps:.0f} tok/s{util} {elapsed:.0f}s",
                 flush=True,
             )
 
@@ -287,6 +447,7 @@ class TrainResult:
     resumed_from: str | None = None  # the checkpoint training resumed from, if any
     precision: str = "unknown"  # "bf16-autocast" or the weights' dtype ("fp32", "bf16", ...);
     #   "unknown" in stage records written before it was recorded
+    mfu: float | None = None  # 6 x parameters x tokens/s over the measured matmul peak (CPU)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -425,7 +586,7 @@ def train_sft(
     ``TrainerCallback`` objects. Returns a TrainResult.
     """
     import datasets
-    from trl import SFTConfig, SFTTrainer
+    from trl import SFTConfig
 
     from mathlab.models import load_tokenizer, resolve_device
     from mathlab.precision import announce, precision_name
@@ -462,21 +623,36 @@ def train_sft(
     model, peft_config = _model_and_peft(model_spec, params, device, dtype, seed)
     precision = precision_name(bf16) if bf16 else _weights_precision(model)
     tokenizer = load_tokenizer(model_spec)
-    args = SFTConfig(**sft_config_kwargs(params, ckpt_dir, device, seed, max_steps, epochs))
+    padding_free = params.padding_free
+    if padding_free:
+        too_long = sum(n > params.max_length for n in row_lengths(rows, tokenizer))
+        if too_long:
+            print(
+                f"{label}: {too_long} rows are longer than sft.max_length={params.max_length} "
+                f"tokens: padded batches with truncation for this stage instead of padding-free",
+                flush=True,
+            )
+            padding_free = False
+    args = SFTConfig(
+        **sft_config_kwargs(params, ckpt_dir, device, seed, max_steps, epochs, padding_free)
+    )
     LossLines = _loss_lines_class()
-    lines = LossLines(label)
+    lines = LossLines(label, sum(p.numel() for p in model.parameters()), _peak_gflops(device, bf16))
     dataset = datasets.Dataset.from_list(training_order(rows, seed))
-    trainer = SFTTrainer(
+    trainer = _trainer_class()(
         **trainer_kwargs(model, args, dataset, tokenizer, [lines, *callbacks], peft_config)
     )
+    trainer.completion_logits_only = params.completion_logits_only
+    lines.token_source = functools.partial(getattr, trainer, "tokens_seen")
     _quiet_trainer(trainer)
     if resume:
         print(f"{label}: resuming from {resume}", flush=True)
     started = time.time()
-    out = trainer.train(resume_from_checkpoint=resume)
+    with packed_attention(trainer.model, padding_free):
+        out = trainer.train(resume_from_checkpoint=resume)
     wall = time.time() - started
     _save_final(trainer, tokenizer, output_dir, model_spec, params.method)
-    tokens = int(trainer.state.num_input_tokens_seen or 0) - lines.tokens0
+    tokens = trainer.tokens_seen
     result = TrainResult(
         model_dir=str(output_dir),
         key=key,
@@ -493,17 +669,34 @@ def train_sft(
         history=lines.history,
         resumed_from=resume,
         precision=precision,
+        mfu=_round(lines.mfu(tokens / wall)) if wall > 0 else None,
     )
     atomic_write_json(output_dir / STAGE_FILE, result.to_dict())
     shutil.rmtree(ckpt_dir, ignore_errors=True)  # finished: no checkpoint left behind
+    lines.token_source = None  # drop the reference: the trainer's memory goes now
     del trainer, model, out
     _free_memory()
+    util = f", MFU {result.mfu:.0%}" if result.mfu is not None else ""
     print(
         f"{label}: {result.steps} steps in {result.wall_s:.0f}s, {result.tokens_per_s:.0f} tok/s "
-        f"({result.precision}), final loss {result.final_loss}",
+        f"({result.precision}{util}), final loss {result.final_loss}",
         flush=True,
     )
     return result
+
+
+def _peak_gflops(device: str, bf16: bool) -> float | None:
+    """The matmul peak MFU is measured against: the CPU probe of mathlab.precision."""
+    if device != "cpu":
+        return None
+    from mathlab.precision import cpu_precision
+
+    info = cpu_precision()
+    return info.bf16_gflops if bf16 else info.fp32_gflops
+
+
+def _round(x: float | None, digits: int = 3) -> float | None:
+    return None if x is None else round(x, digits)
 
 
 def _free_memory() -> None:
@@ -754,16 +947,21 @@ def run_ablations(
 
 
 # --------------------------------------------------------------------------- budget
-def count_tokens(rows: Sequence[dict], tokenizer) -> int:
-    """Tokens SFTTrainer will see for `rows` (chat template applied, prompt + completion)."""
-    return sum(
+def row_lengths(rows: Sequence[dict], tokenizer) -> list[int]:
+    """Tokens of each row as SFTTrainer sees it (chat template applied, prompt + completion)."""
+    return [
         len(
             tokenizer.apply_chat_template(
                 r["prompt"] + r["completion"], tokenize=True, return_dict=True
             )["input_ids"]
         )
         for r in rows
-    )
+    ]
+
+
+def count_tokens(rows: Sequence[dict], tokenizer) -> int:
+    """Tokens SFTTrainer will see for `rows` (chat template applied, prompt + completion)."""
+    return sum(row_lengths(rows, tokenizer))
 
 
 # --------------------------------------------------------------------------- notebook helpers

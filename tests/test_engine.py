@@ -210,9 +210,7 @@ def test_tool_continuation_equals_the_round_trip(fast, hf, pair):
         return [edit(ev.completion.text) if ev.index != 2 else None for ev in events]
 
     s = SamplingParams(max_new_tokens=24)
-    out = fast.generate(
-        chats()[:4], s, tool_stop=[boundary], on_tool=on_tool, max_tool_rounds=1
-    )
+    out = fast.generate(chats()[:4], s, tool_stop=[boundary], on_tool=on_tool, max_tool_rounds=1)
     for i in range(4):
         first = hf.generate(chats()[i : i + 1], s.replace(stop=[boundary]))[0][0]
         if first.finish_reason != "stop":  # no boundary: an ordinary completion

@@ -126,17 +126,70 @@ def test_training_order_is_stable_and_the_trainer_reads_rows_in_it(generated, to
     assert [r for r in big if r in small] == small  # added rows do not reorder the others
     assert training_order(rows, 1) != big  # another seed, another order
 
-    params = TINY.model_copy(update={"batch_size": 6})
-    args = SFTConfig(**sft_config_kwargs(params, tmp_path, device="cpu", seed=0, max_steps=1))
     model = load_model("tiny-random", device="cpu", trainable=True)
-    trainer = SFTTrainer(
-        **trainer_kwargs(model, args, datasets.Dataset.from_list(big), tokenizer, [], None)
-    )
-    batch = next(iter(trainer.get_train_dataloader()))
-    read = [
-        ids[mask.bool()].tolist() for ids, mask in zip(batch["input_ids"], batch["attention_mask"])
-    ]
-    assert read == [list(r["input_ids"]) for r in trainer.train_dataset]
+    for padding_free in (False, True):
+        params = TINY.model_copy(update={"batch_size": 6, "padding_free": padding_free})
+        args = SFTConfig(**sft_config_kwargs(params, tmp_path, device="cpu", seed=0, max_steps=1))
+        trainer = SFTTrainer(
+            **trainer_kwargs(model, args, datasets.Dataset.from_list(big), tokenizer, [], None)
+        )
+        batch = next(iter(trainer.get_train_dataloader()))
+        if padding_free:  # one row: the examples one after another, split where positions restart
+            assert "attention_mask" not in batch and batch["input_ids"].shape[0] == 1
+            ids = batch["input_ids"][0].tolist()
+            starts = (batch["position_ids"][0] == 0).nonzero().flatten().tolist() + [len(ids)]
+            read = [ids[a:b] for a, b in zip(starts, starts[1:])]
+        else:
+            read = [
+                ids[mask.bool()].tolist()
+                for ids, mask in zip(batch["input_ids"], batch["attention_mask"])
+            ]
+        assert read == [list(r["input_ids"]) for r in trainer.train_dataset][:6]
+
+
+def test_padding_free_and_completion_logits_give_trls_loss_and_gradients(
+    generated, tokenizer, tmp_path
+):
+    """Our two training speed-ups change the arithmetic, not the result: the loss and every
+    gradient equal TRL's own (padded batches, its fused LM head over every position)."""
+    import datasets
+    import torch
+    from trl import SFTConfig
+
+    from mathlab.models import load_model
+    from mathlab.sft import _trainer_class, packed_attention, sft_config_kwargs, trainer_kwargs
+
+    rows = build_rows(generated[:5], "answer_is")
+    model = load_model("tiny-random", device="cpu", trainable=True)
+
+    def loss_and_grads(padding_free: bool, completion_only: bool, packed: bool = True):
+        params = TINY.model_copy(update={"batch_size": 5, "padding_free": padding_free})
+        args = SFTConfig(**sft_config_kwargs(params, tmp_path, device="cpu", seed=0, max_steps=1))
+        trainer = _trainer_class()(
+            **trainer_kwargs(model, args, datasets.Dataset.from_list(rows), tokenizer, [], None)
+        )
+        trainer.completion_logits_only = completion_only
+        batch = next(iter(trainer.get_train_dataloader()))
+        assert ("attention_mask" in batch) is not padding_free
+        model.train()
+        model.zero_grad()
+        with packed_attention(model, padding_free and packed):
+            loss = trainer.compute_loss(model, batch)
+            loss.backward()
+        assert model.config._attn_implementation == "sdpa"  # restored
+        grads = torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
+        tokens = trainer.tokens_seen
+        return float(loss.detach()), grads.clone(), tokens, trainer._metrics["train"]
+
+    ref_loss, ref_grads, ref_tokens, ref_metrics = loss_and_grads(False, False)  # TRL's way
+    cases = ((True, False, True), (False, True, True), (True, True, True), (True, True, False))
+    for padding_free, completion_only, packed in cases:
+        loss, grads, tokens, metrics = loss_and_grads(padding_free, completion_only, packed)
+        assert loss == pytest.approx(ref_loss, rel=1e-5)
+        assert torch.allclose(grads, ref_grads, rtol=1e-4, atol=1e-6)
+        assert tokens == ref_tokens > 0  # real tokens: padding never counted
+        for name in ("entropy", "mean_token_accuracy"):
+            assert metrics[name][-1] == pytest.approx(ref_metrics[name][-1], rel=1e-4, abs=1e-6)
 
 
 def test_full_sft_run_trains_saves_and_reloads(generated, tmp_path):

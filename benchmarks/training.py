@@ -1,0 +1,237 @@
+"""SFT training throughput: TRL's defaults against mathlab's settings, on the same rows.
+
+    .venv/bin/python benchmarks/training.py                 # ~15 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/training.py --steps 4 --skip-trl-bf16
+
+Every configuration trains the embedded SmolLM2-135M-Instruct (full fine-tune) on the same
+SFT rows (generated 1-2 step problems, the shared CoT prompt, annotated solutions) in the
+same order and batch size, each in a fresh subprocess (so peak memory is its own): one
+warm-up step, then ``--steps`` timed optimizer steps. Reported: tokens/s (real tokens, no
+padding), seconds per step, MFU (6 x parameters x tokens/s over the matmul peak measured
+here in fp32, or bf16 for the bf16 rows), peak RSS. The configurations:
+
+* ``TRL defaults``: ``SFTConfig`` as it comes (bf16 autocast, gradient checkpointing,
+  padded batches, TRL's fused LM head over every position on CPU, AdamW). On a CPU
+  without native bf16 its bf16 is emulated and very slow; it runs ``--trl-bf16-steps``
+  steps only (``--skip-trl-bf16`` skips it);
+* ``TRL defaults, fp32``: the same with bf16 off: the baseline of the 1.5x goal;
+* ``mathlab``: what ``mathlab.sft.train_sft`` runs (precision by hardware, no
+  checkpointing, padding-free batches, LM head on the completion only, fused AdamW);
+* ``mathlab - padding-free``, ``mathlab - packed attention`` (padding-free rows attended
+  through transformers' block mask instead of per example) and ``mathlab - completion
+  head``: each speed-up removed alone, to show what it buys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SPEC = "smollm2-135m-instruct"
+CONFIGS = {
+    "TRL defaults": {"trl": True, "bf16": True},
+    "TRL defaults, fp32": {"trl": True, "bf16": False},
+    "mathlab": {},
+    "mathlab - padding-free": {"padding_free": False},
+    "mathlab - packed attention": {"packed": False},
+    "mathlab - completion head": {"completion_logits_only": False},
+}
+
+
+def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 5) -> float:
+    """Best-of-`reps` GFLOP/s of an n x n matmul (smaller for an emulated bf16)."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.matmul(a, b)
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.matmul(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def rows_for(n: int, seed: int = 0) -> list[dict]:
+    from mathlab.data.generator import generate_problems
+    from mathlab.sft import build_rows
+
+    problems = generate_problems(n, seed=seed, split="train", max_steps=2)
+    return build_rows(problems, "answer_is")
+
+
+def run_one(name: str, args) -> dict:
+    """Train one configuration (in this process) and measure it."""
+    import datasets
+    import torch
+    from transformers import TrainerCallback
+    from trl import SFTConfig
+
+    from mathlab.config import SFTParams
+    from mathlab.models import load_model, load_tokenizer
+    from mathlab.precision import train_bf16
+    from mathlab.sft import (
+        _trainer_class,
+        packed_attention,
+        sft_config_kwargs,
+        trainer_kwargs,
+        training_order,
+    )
+
+    torch.set_num_threads(args.threads)
+    conf = CONFIGS[name]
+    steps = args.trl_bf16_steps if conf.get("trl") and conf.get("bf16") else args.steps
+    rows = training_order(rows_for((steps + 1) * args.batch_size), 0)
+    model = load_model(SPEC, device="cpu", dtype="float32", trainable=True)
+    tok = load_tokenizer(SPEC)
+    out = Path(args.tmp) / name.replace(" ", "_").replace(",", "")
+    if conf.get("trl"):
+        kwargs = {
+            "output_dir": str(out),
+            "per_device_train_batch_size": args.batch_size,
+            "max_steps": steps + 1,
+            "use_cpu": True,
+            "report_to": "none",
+            "disable_tqdm": True,
+            "save_strategy": "no",
+            "bf16": conf["bf16"],
+            "train_sampling_strategy": "sequential",
+            "dataloader_num_workers": 0,
+        }
+        completion_only = False
+        bf16 = conf["bf16"]
+    else:
+        params = SFTParams(batch_size=args.batch_size, max_length=384).model_copy(
+            update={k: v for k, v in conf.items() if k != "packed"}
+        )
+        kwargs = sft_config_kwargs(params, out, device="cpu", seed=0, max_steps=steps + 1)
+        kwargs["save_strategy"] = "no"
+        completion_only = params.completion_logits_only
+        bf16 = train_bf16(params.bf16, "cpu")
+    config = SFTConfig(**kwargs)
+
+    times: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, a, state, control, **kw):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, a, state, control, **kw):
+            times.append(time.perf_counter() - self.t)
+            tokens.append(trainer.tokens_seen)
+
+    tokens: list[int] = []
+    trainer = _trainer_class()(
+        **trainer_kwargs(model, config, datasets.Dataset.from_list(rows), tok, [Clock()], None)
+    )
+    trainer.completion_logits_only = completion_only
+    with packed_attention(trainer.model, bool(config.padding_free) and conf.get("packed", True)):
+        trainer.train()
+    timed = times[1:]  # the first step warms up
+    trained = tokens[-1] - tokens[0]
+    return {
+        "config": name,
+        "bf16": bf16,
+        "gradient_checkpointing": bool(config.gradient_checkpointing),
+        "padding_free": bool(config.padding_free),
+        "completion_logits_only": completion_only,
+        "optim": str(config.optim),
+        "steps": len(timed),
+        "tokens": trained,
+        "wall_s": sum(timed),
+        "tokens_per_s": trained / sum(timed),
+        "s_per_step": sum(timed) / len(timed),
+        "params": sum(p.numel() for p in model.parameters()),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=6, help="timed optimizer steps per config")
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--trl-bf16-steps", type=int, default=1)
+    parser.add_argument("--skip-trl-bf16", action="store_true")
+    parser.add_argument("--only", default=None, help="comma-separated config names")
+    parser.add_argument("--json", default=None)
+    parser.add_argument("--tmp", default="/tmp/mathlab-training-bench")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_one(args.child, args)))
+        return 0
+
+    import torch
+
+    from mathlab.precision import cpu_precision
+
+    torch.set_num_threads(args.threads)
+    info = cpu_precision()
+    print(f"CPU: {info.describe()}", flush=True)
+    peak = {"float32": matmul_peak("float32")}
+    peak["bfloat16"] = matmul_peak("bfloat16", n=2048 if info.bf16_native else 256, reps=2)
+    print(
+        f"matmul peak ({args.threads} threads): fp32 {peak['float32']:.1f} GFLOP/s, "
+        f"bf16 {peak['bfloat16']:.1f} GFLOP/s",
+        flush=True,
+    )
+    names = list(CONFIGS) if not args.only else [n.strip() for n in args.only.split(",")]
+    if args.skip_trl_bf16:
+        names = [n for n in names if n != "TRL defaults"]
+    results = []
+    for name in names:
+        cmd = [sys.executable, __file__, "--child", name, "--steps", str(args.steps),
+               "--batch-size", str(args.batch_size), "--threads", str(args.threads),
+               "--trl-bf16-steps", str(args.trl_bf16_steps), "--tmp", args.tmp]  # fmt: skip
+        print(f"running {name} ...", flush=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+        if proc.returncode != 0:
+            print(proc.stderr[-3000:], file=sys.stderr)
+            return 1
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        p = peak["bfloat16" if row["bf16"] else "float32"]
+        row["mfu"] = 6 * row["params"] * row["tokens_per_s"] / (p * 1e9)
+        results.append(row)
+        print(
+            f"  {name}: {row['tokens_per_s']:.1f} tok/s, {row['s_per_step']:.1f} s/step, "
+            f"MFU {100 * row['mfu']:.1f}%, peak {row['peak_rss_mb']:.0f} MiB",
+            flush=True,
+        )
+    base = next((r for r in results if r["config"] == "TRL defaults, fp32"), None)
+    print()
+    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch.__version__}")
+    print(
+        f"SFT of SmolLM2-135M-Instruct (full), batch {args.batch_size} rows, {args.steps} timed "
+        f"steps, {args.threads} threads; MFU = 6 x {results[0]['params'] / 1e6:.1f}M params x "
+        f"tokens/s over the matmul peak (fp32 {peak['float32']:.0f}, bf16 {peak['bfloat16']:.1f} "
+        "GFLOP/s)"
+    )
+    header = f"{'config':<28} | {'prec':>4} | {'GC':>3} | {'pad-free':>8} | {'compl. head':>11} | {'tok/s':>7} | {'s/step':>6} | {'MFU':>6} | {'peak MiB':>8} | {'vs TRL fp32':>11}"
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r['tokens_per_s'] / base['tokens_per_s']:.2f}x" if base else "-"
+        print(
+            f"{r['config']:<28} | {'bf16' if r['bf16'] else 'fp32':>4} | "
+            f"{'on' if r['gradient_checkpointing'] else 'off':>3} | "
+            f"{'yes' if r['padding_free'] else 'no':>8} | "
+            f"{'yes' if r['completion_logits_only'] else 'no':>11} | {r['tokens_per_s']:>7.1f} | "
+            f"{r['s_per_step']:>6.2f} | {100 * r['mfu']:>5.1f}% | {r['peak_rss_mb']:>8.0f} | {ratio:>11}"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps({"peak_gflops": peak, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
