@@ -1,30 +1,36 @@
-"""Sampling throughput of the HF backend on SmolLM2-135M-Instruct (CPU), and bf16 agreement.
+"""Sampling throughput on CPU: the fast sampler against HF generate and llama.cpp, with the
+roofline, and the greedy agreement of the fast sampler with the HF fp32 reference.
 
-    .venv/bin/python benchmarks/sampling.py            # ~10 min on a shared 2-core CPU
-    .venv/bin/python benchmarks/sampling.py --threads 1 --json /tmp/sampling.json
+    .venv/bin/python benchmarks/sampling.py                      # ~15 min on a quiet 2-core CPU
+    .venv/bin/python benchmarks/sampling.py --llama-python /tmp/llamacpp-venv/bin/python
+    .venv/bin/python benchmarks/sampling.py --quick              # smaller, for a first look
 
-What it measures, side by side in one run (ratios are what matter on a shared machine):
+Everything runs in one process, one after another, on SmolLM2-135M-Instruct (the embedded
+model), with generated grade-school problems in the shared CoT prompt (~90 prompt tokens):
 
-1. the matmul peak of this CPU: ``torch.matmul`` on 2048x2048 in fp32 and in bf16;
-2. greedy agreement of bf16 autocast with fp32 on ``--agreement`` CoT prompts (natural
-   stops): identical texts, identical final answers, accuracy of each; this decides
-   ``mathlab.generate.CPU_AUTOCAST_DEFAULT``;
-3. generated tokens/s for batch sizes 1..64, fp32 and bf16 autocast: one batch of that
-   many prompts, exactly ``--sweep-tokens`` new tokens each (``min_new_tokens`` too, so
-   counts are comparable), and the fraction of the compute roofline it reaches:
-   2 x parameters FLOPs per generated token over the measured matmul peak ("gen"); "all"
-   also counts the prompt tokens the model processed (prefill);
-4. the naive loop (one prompt at a time, plain ``model.generate``, fp32) on
-   ``--naive-prompts`` prompts, against the batched backend as sampling runs it (default
-   batch size, bf16 autocast) on all ``--prompts`` prompts, ``--max-new-tokens`` each.
+1. the CPU (model, speed-relevant flags, torch's kernel level) and the matmul peak measured
+   here in fp32 and bf16 (2048x2048, best of 5; an emulated bf16 gets a smaller matrix);
+2. the naive loop: one prompt at a time through ``model.generate`` (fp32, greedy);
+3. HF batched: ``mathlab.generate.HFBackend`` (fp32) at batch 32 and 64;
+4. the fast sampler (``mathlab.engine.FastBackend``, fp32) at batch 1, 8, 32, 64, 128
+   (b prompts for batch b), and at 64 slots over 4 x 64 prompts (continuous batching);
+5. llama.cpp, single stream, on the same GGUF file the embedded model comes from (Q4_1),
+   when llama-cpp-python imports here or in ``--llama-python`` (its own virtualenv);
+6. greedy agreement: fast vs HF fp32 on ``--agreement`` prompts with natural stops
+   (identical texts and answers), and the largest difference between the fast sampler's
+   log-probabilities and the HF model's, teacher-forced on the same tokens.
 
-Prompts: generated grade-school problems (seed 0, test split) in the CoT prompt.
+Throughput rows sample at T=0.7 and force exactly ``--new-tokens`` tokens per prompt
+(min_new_tokens), so every engine does the same work; tokens/s counts generated tokens over
+the whole call (prefill included). Roofline: 2 x parameters FLOPs per generated token over
+the best measured matmul peak of this CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,13 +39,37 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from mathlab.answers import extract_answer, is_correct  # noqa: E402
+from mathlab.answers import extract_answer  # noqa: E402
 from mathlab.data.generator import generate_problems  # noqa: E402
-from mathlab.generate import CPU_AUTOCAST_DEFAULT, HFBackend, SamplingParams  # noqa: E402
-from mathlab.models import load_model, load_tokenizer  # noqa: E402
+from mathlab.engine import FastBackend  # noqa: E402
+from mathlab.generate import HFBackend, SamplingParams, render_prompt  # noqa: E402
+from mathlab.models import gguf_path, load_model, load_tokenizer  # noqa: E402
+from mathlab.precision import cpu_precision  # noqa: E402
 from mathlab.prompts import cot_messages  # noqa: E402
 
 SPEC = "smollm2-135m-instruct"
+
+LLAMA_SCRIPT = r"""
+import json, math, sys, time
+import llama_cpp
+args = json.loads(sys.argv[1])
+llm = llama_cpp.Llama(model_path=args["gguf"], n_ctx=1024, n_threads=args["threads"],
+                      n_batch=512, verbose=False, seed=0)
+vocab = llm._model.vocab
+# create_completion stops at any end-of-generation token: ban them all to force N tokens
+bias = {t: -math.inf for t in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, t)}
+llm.create_completion(args["prompts"][0], max_tokens=4, temperature=0)  # warm-up
+tokens, wall = 0, 0.0
+for text in args["prompts"]:
+    llm.reset()  # no KV reuse from the previous prompt
+    t = time.perf_counter()
+    out = llm.create_completion(text, max_tokens=args["new_tokens"], temperature=0.7, seed=0,
+                                top_k=0, top_p=1.0, min_p=0.0, logit_bias=bias)
+    wall += time.perf_counter() - t
+    tokens += out["usage"]["completion_tokens"]
+print(json.dumps({"tokens": tokens, "wall_s": wall, "version": llama_cpp.__version__,
+                  "system_info": llama_cpp.llama_print_system_info().decode()}))
+"""
 
 
 def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
@@ -54,235 +84,240 @@ def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def teacher_forced_agreement(model, tok, prompts, solutions) -> dict:
-    """fp32 vs bf16 autocast on the same token sequences (prompt + gold solution): how often
-    the next-token argmax differs, and the mean absolute difference of the gold tokens'
-    log-probabilities. Greedy texts diverge after the first flip; this counts the flips."""
-    agree = total = 0
-    diff = 0.0
-    for messages, solution in zip(prompts, solutions):
-        text = tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        n_prompt = len(tok(text, add_special_tokens=False)["input_ids"])
-        ids = torch.tensor([tok(text + solution, add_special_tokens=False)["input_ids"]])
-        with torch.no_grad():
-            f32 = model(ids).logits[0, n_prompt - 1 : -1].float()
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                b16 = model(ids).logits[0, n_prompt - 1 : -1].float()
-        target = ids[0, n_prompt:]
-        agree += int((f32.argmax(-1) == b16.argmax(-1)).sum())
-        total += len(target)
-        lp32 = torch.log_softmax(f32, -1).gather(1, target[:, None])
-        lp16 = torch.log_softmax(b16, -1).gather(1, target[:, None])
-        diff += float((lp32 - lp16).abs().sum())
-    return {
-        "forced_tokens": total,
-        "forced_argmax_agreement": agree / total,
-        "forced_mean_abs_logprob_diff": diff / total,
-    }
-
-
 def timed(fn):
     t = time.perf_counter()
     out = fn()
     return out, time.perf_counter() - t
 
 
+def llama_cpp_single_stream(python: str, texts: list[str], new_tokens: int, threads: int):
+    """llama.cpp single-stream decode on the embedded model's GGUF, in `python` (a
+    virtualenv with llama-cpp-python); None when it cannot run there."""
+    payload = json.dumps(
+        {"gguf": str(gguf_path()), "prompts": texts, "new_tokens": new_tokens, "threads": threads}
+    )
+    proc = subprocess.run(
+        [python, "-c", LLAMA_SCRIPT, payload], capture_output=True, text=True, timeout=3600
+    )
+    if proc.returncode != 0:
+        print(f"llama.cpp: not measured ({proc.stderr.strip().splitlines()[-1:]})", flush=True)
+        return None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--batch-sizes", default="1,8,32,64,128")
+    parser.add_argument("--hf-batch-sizes", default="32,64")
+    parser.add_argument("--naive-prompts", type=int, default=4)
+    parser.add_argument("--agreement", type=int, default=64, help="prompts for greedy agreement")
+    parser.add_argument("--agreement-tokens", type=int, default=160)
     parser.add_argument(
-        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+        "--llama-python",
+        default=None,
+        help="a python with llama-cpp-python (default: this one, if it imports llama_cpp)",
     )
-    parser.add_argument("--prompts", type=int, default=64)
-    parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--sweep-tokens", type=int, default=48)
-    parser.add_argument("--batch-sizes", default="1,2,4,8,16,32,64")
-    parser.add_argument("--naive-prompts", type=int, default=8)
-    parser.add_argument(
-        "--agreement", type=int, default=32, help="prompts for the fp32/bf16 agreement (0: skip)"
-    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (a first look)")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.quick:
+        args.new_tokens, args.batch_sizes, args.hf_batch_sizes = 48, "1,32,64", "32"
+        args.naive_prompts, args.agreement = 2, 16
+    torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    out: dict = {"threads": torch.get_num_threads(), "torch": torch.__version__}
-    print(f"threads={out['threads']} torch={torch.__version__}", flush=True)
+
+    info = cpu_precision()
+    print(f"CPU: {info.describe()}", flush=True)
+    peak = {"fp32": matmul_peak(torch.float32)}
+    peak["bf16"] = matmul_peak(torch.bfloat16, n=2048 if info.bf16_native else 256, reps=2)
+    best_peak = max(peak.values())
+    print(
+        f"matmul peak ({args.threads} threads): fp32 {peak['fp32']:.1f}, bf16 {peak['bf16']:.1f} GFLOP/s",
+        flush=True,
+    )
 
     model = load_model(SPEC, device="cpu", dtype="float32")
     tok = load_tokenizer(SPEC)
     n_params = sum(p.numel() for p in model.parameters())
-    problems = generate_problems(args.prompts, seed=0, split="test")
+    roofline = best_peak * 1e9 / (2 * n_params)  # tokens/s at the peak
+    biggest = max(int(b) for b in args.batch_sizes.split(","))
+    n_prompts = max(4 * 64, biggest, args.agreement)
+    problems = generate_problems(n_prompts, seed=0, split="test", max_steps=2)
     prompts = [cot_messages(p.question) for p in problems]
-    out["params"] = n_params
-
-    # 1. peaks
-    peak = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    out["peak_gflops"] = peak
-    print(
-        f"matmul 2048^2 peak: fp32 {peak['fp32']:.1f} GFLOP/s, bf16 {peak['bf16']:.1f} GFLOP/s",
-        flush=True,
+    prompt_tokens = sum(len(tok(render_prompt(tok, p)[0])["input_ids"]) for p in prompts) / len(
+        prompts
     )
+    forced = SamplingParams(
+        temperature=0.7, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, seed=0
+    )
+    rows: list[dict] = []
 
-    def backend(bs: int, autocast: bool) -> HFBackend:
-        return HFBackend(
-            model, tok, batch_size=bs, autocast=autocast, name=SPEC, show_progress=False
-        )
-
-    # 2. agreement
-    if args.agreement:
-        sub = prompts[: args.agreement]
-        gold = [p.answer for p in problems[: args.agreement]]
-        greedy = SamplingParams(max_new_tokens=args.max_new_tokens)
-        res = {}
-        for name, ac in (("fp32", False), ("bf16", True)):
-            outs, dt = timed(lambda ac=ac: backend(32, ac).generate(sub, greedy))
-            res[name] = ([o[0] for o in outs], dt)
-        f32, b16 = res["fp32"][0], res["bf16"][0]
-        same_text = sum(a.text == b.text for a, b in zip(f32, b16))
-        same_answer = sum(
-            extract_answer(a.text) == extract_answer(b.text) for a, b in zip(f32, b16)
-        )
-        prefix_tokens = []
-        for a, b in zip(f32, b16):
-            ia, ib = tok(a.text)["input_ids"], tok(b.text)["input_ids"]
-            k = next((i for i, (x, y) in enumerate(zip(ia, ib)) if x != y), min(len(ia), len(ib)))
-            prefix_tokens.append(k / max(len(ia), 1))
-        acc = {
-            n: sum(is_correct(c.text, g) for c, g in zip(res[n][0], gold)) / len(gold) for n in res
+    def record(engine: str, batch: str, n: int, tokens: int, wall: float, **extra) -> dict:
+        row = {
+            "engine": engine,
+            "batch": batch,
+            "prompts": n,
+            "tokens": tokens,
+            "wall_s": wall,
+            "tokens_per_s": tokens / wall,
+            "roofline": tokens / wall / roofline,
+            **extra,
         }
-        forced = teacher_forced_agreement(
-            model, tok, sub, [p.solution for p in problems[: args.agreement]]
-        )
-        out["agreement"] = {
-            "prompts": len(sub),
-            "same_text": same_text,
-            "same_answer": same_answer,
-            "mean_shared_prefix": sum(prefix_tokens) / len(prefix_tokens),
-            "accuracy_fp32": acc["fp32"],
-            "accuracy_bf16": acc["bf16"],
-            "wall_fp32_s": res["fp32"][1],
-            "wall_bf16_s": res["bf16"][1],
-            **forced,
-        }
+        rows.append(row)
         print(
-            f"agreement on {len(sub)} greedy CoT prompts: identical text {same_text}/{len(sub)}, "
-            f"identical answer {same_answer}/{len(sub)}, shared prefix {100 * out['agreement']['mean_shared_prefix']:.0f}% "
-            f"of tokens; accuracy fp32 {acc['fp32']:.3f} vs bf16 {acc['bf16']:.3f}; "
-            f"wall fp32 {res['fp32'][1]:.0f} s, bf16 {res['bf16'][1]:.0f} s",
+            f"  {engine:<34} batch {batch:>9}: {row['tokens_per_s']:7.1f} tok/s "
+            f"({100 * row['roofline']:4.1f}% of roofline, {wall:.0f} s)",
             flush=True,
         )
-        print(
-            f"teacher-forced on the gold solutions ({forced['forced_tokens']} tokens): next-token "
-            f"argmax agrees at {100 * forced['forced_argmax_agreement']:.2f}% of positions; mean "
-            f"|logprob diff| {forced['forced_mean_abs_logprob_diff']:.4f} nats/token",
-            flush=True,
-        )
+        return row
 
-    # 3. sweep
-    forced = SamplingParams(max_new_tokens=args.sweep_tokens, min_new_tokens=args.sweep_tokens)
-    sweep = []
-    for bs in [int(x) for x in args.batch_sizes.split(",")]:
-        if bs > len(prompts):
-            continue
-        for name, ac in (("fp32", False), ("bf16", True)):
-            b = backend(bs, ac)
-            sub = prompts[:bs]
-            prompt_tokens = sum(len(b.encode(p)) for p in sub)
-            outs, dt = timed(lambda b=b, sub=sub: b.generate(sub, forced))
-            gen = sum(o[0].n_tokens for o in outs)
-            tps = gen / dt
-            row = {
-                "batch": bs,
-                "dtype": name,
-                "gen_tokens": gen,
-                "wall_s": dt,
-                "tokens_per_s": tps,
-                "roofline_gen": 2 * n_params * tps / (peak[name] * 1e9),
-                "roofline_all": 2 * n_params * (gen + prompt_tokens) / dt / (peak[name] * 1e9),
-            }
-            sweep.append(row)
-            print(
-                f"  batch {bs:3d} {name}: {tps:7.1f} tok/s ({dt:5.1f} s) roofline gen {100 * row['roofline_gen']:4.1f}% "
-                f"all {100 * row['roofline_all']:4.1f}%",
-                flush=True,
-            )
-    out["sweep"] = sweep
-
-    # 4. naive loop vs the batched backend (same forced token count)
-    naive_tokens, naive_time = 0, 0.0
+    # 2. the naive loop
+    naive_tokens, naive_wall = 0, 0.0
     with torch.no_grad():
         for p in prompts[: args.naive_prompts]:
             ids = tok.apply_chat_template(
                 p, add_generation_prompt=True, return_tensors="pt", return_dict=True
             )
-            t = time.perf_counter()
-            o = model.generate(
-                **ids,
-                max_new_tokens=args.max_new_tokens,
-                min_new_tokens=args.max_new_tokens,
-                do_sample=False,
-                pad_token_id=tok.pad_token_id,
+            out, dt = timed(
+                lambda ids=ids: model.generate(
+                    **ids,
+                    max_new_tokens=args.new_tokens,
+                    min_new_tokens=args.new_tokens,
+                    do_sample=True,
+                    temperature=0.7,
+                    top_k=0,
+                    pad_token_id=tok.pad_token_id,
+                )
             )
-            naive_time += time.perf_counter() - t
-            naive_tokens += o.shape[1] - ids["input_ids"].shape[1]
-    naive_tps = naive_tokens / naive_time
-    # the backend as sampling uses it (default batch size, bf16 autocast: CPU_AUTOCAST_DEFAULT)
-    default = HFBackend(model, tok, name=SPEC, show_progress=False, autocast=True)
-    forced_long = SamplingParams(
-        max_new_tokens=args.max_new_tokens, min_new_tokens=args.max_new_tokens
+            naive_tokens += out.shape[1] - ids["input_ids"].shape[1]
+            naive_wall += dt
+    naive = record(
+        "HF generate, one prompt at a time", "1", args.naive_prompts, naive_tokens, naive_wall
     )
-    outs, dt = timed(lambda: default.generate(prompts, forced_long))
-    batched_tokens = sum(o[0].n_tokens for o in outs)
-    batched_tps = batched_tokens / dt
-    out["naive"] = {
-        "prompts": args.naive_prompts,
-        "tokens": naive_tokens,
-        "wall_s": naive_time,
-        "tokens_per_s": naive_tps,
-        "est_wall_all_prompts_s": naive_time * len(prompts) / args.naive_prompts,
-    }
-    out["batched"] = {
-        "prompts": len(prompts),
-        "batch_size": default.batch_size,
-        "autocast": True,
-        "tokens": batched_tokens,
-        "wall_s": dt,
-        "tokens_per_s": batched_tps,
-        "roofline_gen": 2 * n_params * batched_tps / (peak["bf16"] * 1e9),
-    }
-    out["speedup"] = batched_tps / naive_tps
-    out["total_wall_s"] = time.perf_counter() - started
 
-    # table
-    print()
-    print(
-        f"SmolLM2-135M-Instruct ({n_params / 1e6:.1f} M params), CPU, {out['threads']} thread(s); "
-        f"matmul peak fp32 {peak['fp32']:.0f} / bf16 {peak['bf16']:.0f} GFLOP/s"
-    )
-    print(
-        f"{'batch':>5} | {'fp32 tok/s':>10} | {'bf16 tok/s':>10} | {'bf16/fp32':>9} | {'roofline fp32':>13} | "
-        f"{'roofline bf16':>13}"
-    )
-    by = {(r["batch"], r["dtype"]): r for r in sweep}
-    for bs in sorted({r["batch"] for r in sweep}):
-        f, b = by[(bs, "fp32")], by[(bs, "bf16")]
-        print(
-            f"{bs:>5} | {f['tokens_per_s']:>10.1f} | {b['tokens_per_s']:>10.1f} | {b['tokens_per_s'] / f['tokens_per_s']:>9.2f} | "
-            f"{100 * f['roofline_gen']:>5.1f}% ({100 * f['roofline_all']:4.1f}%) | {100 * b['roofline_gen']:>5.1f}% ({100 * b['roofline_all']:4.1f}%)"
+    # 3. HF batched
+    for bs in [int(b) for b in args.hf_batch_sizes.split(",") if b]:
+        hf = HFBackend(model, tok, batch_size=bs, autocast=False, show_progress=False)
+        outs, dt = timed(lambda hf=hf, bs=bs: hf.generate(prompts[:bs], forced))
+        record("HF batched (mathlab HFBackend)", str(bs), bs, sum(o[0].n_tokens for o in outs), dt)
+
+    # 4. the fast sampler
+    for bs in [int(b) for b in args.batch_sizes.split(",")]:
+        fast = FastBackend(model, tok, slots=bs, show_progress=False)
+        outs, dt = timed(lambda fast=fast, bs=bs: fast.generate(prompts[:bs], forced))
+        record(
+            "fast sampler", str(bs), bs, sum(o[0].n_tokens for o in outs), dt, stats=fast.last_stats
         )
-    print("(roofline: generated tokens only; in brackets with the prompt tokens processed too)")
-    print(
-        f"naive loop (1 prompt at a time, fp32, {args.naive_prompts} prompts): {naive_tps:.1f} tok/s "
-        f"-> {out['naive']['est_wall_all_prompts_s']:.0f} s for {len(prompts)} prompts"
+        del fast
+    fast = FastBackend(model, tok, slots=64, show_progress=False)
+    many = prompts[: 4 * 64]
+    outs, dt = timed(lambda: fast.generate(many, forced))
+    record("fast sampler, continuous", f"64 of {len(many)}", len(many),
+           sum(o[0].n_tokens for o in outs), dt, stats=fast.last_stats)  # fmt: skip
+
+    # 5. llama.cpp single stream
+    llama = None
+    python = args.llama_python
+    if python is None:
+        try:
+            import llama_cpp  # noqa: F401
+
+            python = sys.executable
+        except ImportError:
+            print(
+                "llama.cpp: llama-cpp-python is not installed here; pass --llama-python "
+                "(a virtualenv with it) to measure the peer",
+                flush=True,
+            )
+    if python:
+        texts = [render_prompt(tok, p)[0] for p in prompts[: args.naive_prompts]]
+        res = llama_cpp_single_stream(python, texts, args.new_tokens, args.threads)
+        if res:
+            llama = record(
+                f"llama.cpp {res['version']} (GGUF Q4_1)", "1", len(texts), res["tokens"],
+                res["wall_s"], system_info=res["system_info"],
+            )  # fmt: skip
+
+    # 6. greedy agreement and log-probabilities
+    hf = HFBackend(model, tok, batch_size=32, autocast=False, show_progress=False)
+    fast = FastBackend(model, tok, slots=64, show_progress=False)
+    sub = prompts[: args.agreement]
+    greedy = SamplingParams(max_new_tokens=args.agreement_tokens, logprobs=True)
+    (ref, t_hf), (cand, t_fast) = (
+        timed(lambda: hf.generate(sub, greedy)),
+        timed(lambda: fast.generate(sub, greedy)),
     )
-    print(
-        f"batched backend (bs {default.batch_size}, bf16 autocast, {len(prompts)} prompts): "
-        f"{batched_tps:.1f} tok/s in {dt:.0f} s = {out['speedup']:.1f}x the naive loop; "
-        f"{100 * out['batched']['roofline_gen']:.1f}% of the roofline"
+    same_text = sum(a[0].text == b[0].text for a, b in zip(ref, cand))
+    same_answer = sum(
+        extract_answer(a[0].text) == extract_answer(b[0].text) for a, b in zip(ref, cand)
     )
-    print(f"CPU_AUTOCAST_DEFAULT = {CPU_AUTOCAST_DEFAULT}; total {out['total_wall_s']:.0f} s")
+    lp_diff = 0.0
+    with torch.no_grad():
+        for p, c in zip(sub[:16], cand[:16]):
+            ids = fast.encode(p)
+            logits = model(torch.tensor([ids + c[0].token_ids])).logits[0].float()
+            lp = torch.log_softmax(logits, -1)
+            ref_lp = [lp[len(ids) - 1 + t, x].item() for t, x in enumerate(c[0].token_ids)]
+            lp_diff = max(lp_diff, max(abs(a - b) for a, b in zip(c[0].logprobs, ref_lp)))
+    agreement = {
+        "prompts": len(sub),
+        "identical_texts": same_text,
+        "identical_answers": same_answer,
+        "max_logprob_diff": lp_diff,
+        "wall_hf_s": t_hf,
+        "wall_fast_s": t_fast,
+    }
+    print(
+        f"greedy agreement, fast vs HF fp32 on {len(sub)} prompts (natural stops, <= "
+        f"{args.agreement_tokens} tokens): identical texts {same_text}/{len(sub)}, identical "
+        f"answers {same_answer}/{len(sub)}; log-prob max |diff| vs the HF model {lp_diff:.2e}; "
+        f"wall HF {t_hf:.0f} s, fast {t_fast:.0f} s",
+        flush=True,
+    )
+
+    # the table
+    print()
+    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch.__version__} "
+          f"({info.torch_capability}), {args.threads} threads")  # fmt: skip
+    print(
+        f"SmolLM2-135M-Instruct ({n_params / 1e6:.1f}M params), fp32 weights; prompts of "
+        f"~{prompt_tokens:.0f} tokens, {args.new_tokens} new tokens each at T=0.7. Matmul peak: "
+        f"fp32 {peak['fp32']:.0f}, bf16 {peak['bf16']:.1f} GFLOP/s; roofline = "
+        f"{roofline:.0f} tokens/s (2 x params FLOPs per token at the best peak)"
+    )
+    header = f"{'engine':<36} | {'batch':>9} | {'tok/s':>7} | {'roofline':>8} | {'x naive':>7} | {'x llama.cpp':>11}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        vs_llama = f"{r['tokens_per_s'] / llama['tokens_per_s']:.1f}x" if llama else "-"
+        print(
+            f"{r['engine']:<36} | {r['batch']:>9} | {r['tokens_per_s']:>7.1f} | "
+            f"{100 * r['roofline']:>7.1f}% | {r['tokens_per_s'] / naive['tokens_per_s']:>6.1f}x | "
+            f"{vs_llama:>11}"
+        )
+    print(
+        f"greedy (fast vs HF fp32, {len(sub)} prompts): {same_text}/{len(sub)} identical texts, "
+        f"{same_answer}/{len(sub)} identical answers; log-probs within {lp_diff:.1e} of the HF model"
+    )
+    total = time.perf_counter() - started
+    print(f"total {total:.0f} s")
     if args.json:
-        Path(args.json).write_text(json.dumps(out, indent=2))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "cpu": info.to_dict(),
+                    "peak_gflops": peak,
+                    "roofline_tokens_per_s": roofline,
+                    "rows": rows,
+                    "agreement": agreement,
+                    "total_s": total,
+                },
+                indent=2,
+                default=str,
+            )  # fmt: skip
+        )
     return 0
 
 

@@ -311,3 +311,42 @@ def test_auto_kind_and_unsupported_models(pair, capsys):
         FastBackend(gpt2, tok)
     with pytest.raises(ValueError, match="on_tool"):
         FastBackend(model, tok).generate(chats()[:1], tool_stop=["x"])
+
+
+def test_decode_attention_kernel_matches_torch():
+    from mathlab.engine_kernels import decode_attention
+
+    kernel = decode_attention()
+    if kernel is None:
+        pytest.skip("the C kernel cannot be built here (no C compiler): the engine uses torch")
+    torch.manual_seed(0)
+    n, kv, g, d, cap = 5, 3, 3, 64, 40
+    k, v = torch.randn(n + 2, kv, cap, d), torch.randn(n + 2, kv, cap, d)
+    q = torch.randn(n, kv, g, d)
+    lens = torch.tensor([1, 7, 40, 23, 2])
+    out = torch.empty(n, kv, g, d)
+    kernel(q, k, v, lens, out, 0.125)
+    for i in range(n):
+        L = int(lens[i])
+        scores = torch.einsum("hgd,htd->hgt", q[i], k[i, :, :L]) * 0.125
+        ref = torch.einsum("hgt,htd->hgd", torch.softmax(scores, -1), v[i, :, :L])
+        assert torch.allclose(out[i], ref, atol=1e-5, rtol=1e-4)
+
+
+def test_engine_without_the_kernel_gives_the_same_text(pair, monkeypatch, capsys):
+    from mathlab import engine_kernels
+
+    model, tok = pair
+    s = SamplingParams(max_new_tokens=12)
+    with_kernel = FastBackend(model, tok, slots=4, show_progress=False).generate(chats(), s)
+    without = FastBackend(model, tok, slots=4, show_progress=False, use_kernel=False)
+    assert without.generate(chats(), s) == with_kernel
+    monkeypatch.setenv("MATHLAB_KERNELS", "0")
+    engine_kernels._reset()
+    try:
+        assert engine_kernels.decode_attention() is None
+        assert "torch attention (MATHLAB_KERNELS=0)" in capsys.readouterr().out
+        fallback = FastBackend(model, tok, slots=4, show_progress=False)
+        assert fallback.generate(chats(), s) == with_kernel
+    finally:
+        engine_kernels._reset()
