@@ -135,10 +135,14 @@ class SFTParams(Section):
     # evaluation before/after (greedy CoT, plus maj@k when maj_k > 1)
     n_eval: int | None = None  # test problems evaluated (None: all of test.jsonl)
     n_eval_heldout: int | None = None  # held-out-family problems evaluated (None: all; 0: none)
+    n_eval_baseline: int | None = None  # the base model is evaluated on the first this-many
+    #   problems of each eval set (None: all); paired comparisons with it use those (its long,
+    #   rambling answers make it the most expensive model to evaluate)
     eval_real: int = 0  # rows of each data/real/<set>.jsonl evaluated before/after (0: none)
     eval_style: Literal["cot", "calc"] = "cot"  # decoding: chain of thought, or CoT with
     #   GSM8K's calculator filling every <<expr= the model writes (same prompt; 03 samples so too)
     cot_check: bool = True  # with eval_style calc: also evaluate the SFT model with plain CoT
+    cot_check_n: int | None = None  # ... on the first this-many test problems (None: all)
     eval_max_new_tokens: int = 256  # generation budget per answer
     eval_backend: Literal["auto", "fast", "hf", "vllm"] = "auto"  # generation backend for the
     #   evaluations (auto: the fast engine on CPU, HF on a GPU; vllm: the gpu extra)

@@ -359,6 +359,27 @@ def load_model(
     return model
 
 
+def param_count(spec: str) -> int:
+    """Parameters of the model a spec names, without loading its weights (a meta-device
+    build from its config; a PEFT adapter counts its base model)."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    kind, path = resolve_spec(spec)
+    if kind == "tiny":
+        with torch.device("meta"):
+            return sum(p.numel() for p in build_tiny_random().parameters())
+    if kind == "adapter":
+        return param_count(_adapter_base(path))
+    source = convert_embedded() if kind == "embedded" else (path if path is not None else spec)
+    if kind == "hub":
+        _check_hub(spec)
+    config = AutoConfig.from_pretrained(source)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(config)
+    return sum(p.numel() for p in model.parameters())
+
+
 def describe(spec: str) -> str:
     """One line for reports: what the spec is."""
     kind, path = resolve_spec(spec)

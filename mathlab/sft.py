@@ -685,6 +685,32 @@ def train_sft(
     return result
 
 
+TRAIN_EFFICIENCY = 0.6
+"""Training runs at about this fraction of 6 x parameters x tokens/s at the CPU's matmul
+peak (benchmarks/training.py: 0.6-0.75 for SmolLM2-135M, fp32 on AVX2)."""
+SAMPLE_EFFICIENCY = 0.3
+"""Sampling (prefill included, short answers) runs at about this fraction of 2 x parameters
+per generated token at the peak (benchmarks/sampling.py, batch 32-128)."""
+
+
+def expected_rates(n_params: int, device: str = "cpu", bf16: bool | None = None) -> dict:
+    """Training and sampling tokens/s to plan with on this machine: the CPU's measured matmul
+    peak (:mod:`mathlab.precision`) times the efficiencies the benchmarks measured. An
+    estimate for planning, not a promise: a shared machine is slower."""
+    from mathlab.precision import cpu_precision, train_bf16
+
+    bf16 = train_bf16(bf16, device) if bf16 is None else bf16
+    info = cpu_precision()
+    peak = (info.bf16_gflops if bf16 else info.fp32_gflops) or 50.0
+    fp32 = info.fp32_gflops or 50.0
+    return {
+        "train": TRAIN_EFFICIENCY * peak * 1e9 / (6 * n_params),
+        "sample": SAMPLE_EFFICIENCY * fp32 * 1e9 / (2 * n_params),
+        "peak_gflops": peak,
+        "precision": "bf16" if bf16 else "fp32",
+    }
+
+
 def _peak_gflops(device: str, bf16: bool) -> float | None:
     """The matmul peak MFU is measured against: the CPU probe of mathlab.precision."""
     if device != "cpu":
@@ -1001,6 +1027,14 @@ def load_sets(run, cfg) -> dict[str, list[Problem]]:
     return sets
 
 
+def first_n(
+    sets: dict[str, list[Problem]], names: Sequence[str], n: int | None
+) -> dict[str, list[Problem]]:
+    """The first `n` problems of each named set (all when n is None): a smaller paired set,
+    since every set is the start of one seeded shuffle."""
+    return {name: sets[name][:n] if n is not None else sets[name] for name in names}
+
+
 def eval_options(cfg, k: int | None = None, style: str | None = None) -> dict[str, Any]:
     """The keyword arguments of ``mathlab.evaluate.evaluate`` for this preset, plus
     ``backend`` (the kind) and ``backend_opts`` (for ``get_backend``)."""
@@ -1090,20 +1124,30 @@ def accuracy_row(label: str, result, first: int | None = None, **extra: Any) -> 
 
 
 def greedy_flags(
-    run, stage: str, dataset: str, problems: Sequence[Problem], style: str = "cot"
+    run,
+    stage: str,
+    dataset: str,
+    problems: Sequence[Problem],
+    style: str = "cot",
+    prefix: bool = False,
 ) -> list[bool] | None:
     """Greedy correctness per problem read back from an earlier notebook's samples file
     (``samples/<stage>__<dataset>__<style>.jsonl``), in the order of `problems`; None when the
-    file is missing or does not cover every problem."""
+    file is missing or does not cover every problem. prefix: accept a file that covers only
+    the first problems (a stage evaluated on fewer, ``sft.n_eval_baseline``) and return the
+    flags of that prefix."""
     from mathlab.data.records import Sample, read_rows
 
     path = run.samples_path(stage, dataset.replace("/", "_"), style)
     if not path.is_file():
         return None
     flags = {s.problem_id: s.correct for s in read_rows(path, Sample) if s.meta.get("greedy")}
-    if not all(p.id in flags for p in problems):
+    covered = 0
+    while covered < len(problems) and problems[covered].id in flags:
+        covered += 1
+    if covered < len(problems) and not (prefix and covered > 0):
         return None
-    return [flags[p.id] for p in problems]
+    return [flags[p.id] for p in problems[:covered]]
 
 
 def flags_row(label: str, flags: Sequence[bool], **extra: Any) -> dict[str, Any]:
