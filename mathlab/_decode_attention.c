@@ -3,7 +3,8 @@
    One query token per sequence attends to the K/V cache of its own slot:
      q     [n, kv_heads, group, head_dim]          contiguous
      k, v  [slots, kv_heads, capacity, head_dim]   the cache of one layer, contiguous
-     lens  [n]                                     positions 0..lens[i]-1 of slot i are valid
+     slots [n]                                     the cache slot of sequence i
+     lens  [n]                                     positions 0..lens[i]-1 of its slot are valid
      out   [n, kv_heads, group, head_dim]
    Work items are (sequence, kv head) pairs, [begin, end) of them per call, so two threads
    can split a layer. Each pair reads its K and V rows once for all `group` query heads
@@ -40,15 +41,16 @@ static inline float exp2_fraction(float x, int32_t *bits) {
 }
 
 void mathlab_decode_attention(const float *q, const float *k, const float *v,
-                              const int64_t *lens, float *out, int64_t kv_heads,
+                              const int64_t *slots, const int64_t *lens, float *out,
+                              int64_t kv_heads,
                               int64_t group, int64_t head_dim, int64_t capacity, float scale,
                               int64_t begin, int64_t end, float *scratch) {
     const int64_t slot_stride = kv_heads * capacity * head_dim;
     for (int64_t w = begin; w < end; ++w) {
         const int64_t i = w / kv_heads, h = w % kv_heads;
         const int64_t L = lens[i];
-        const float *K = k + i * slot_stride + h * capacity * head_dim;
-        const float *V = v + i * slot_stride + h * capacity * head_dim;
+        const float *K = k + slots[i] * slot_stride + h * capacity * head_dim;
+        const float *V = v + slots[i] * slot_stride + h * capacity * head_dim;
         const float *Q = q + w * group * head_dim;
         float *O = out + w * group * head_dim;
         float *S = scratch;                          /* [group, L] scores, then weights */

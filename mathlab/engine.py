@@ -379,9 +379,9 @@ class _Runner:
         last = torch.tensor([o + m - 1 for o, (_, _, m) in zip(offsets, segments)], device=dev)
         return self.logits(x[last])
 
-    def decode(self, tokens: list[int], lengths: list[int]):
-        """One step for slots 0..n-1: token i goes to position lengths[i] of slot i.
-        Returns logits [n, vocab]."""
+    def decode(self, tokens: list[int], lengths: list[int], slots: list[int]):
+        """One step: token i goes to position lengths[i] of cache slot slots[i] and attends
+        to positions 0..lengths[i] of that slot. Returns logits [n, vocab]."""
         import torch
 
         w, cache = self.w, self.cache
@@ -389,22 +389,22 @@ class _Runner:
         n = len(tokens)
         ids = torch.tensor(tokens, dtype=torch.long, device=dev)
         pos = torch.tensor(lengths, dtype=torch.long, device=dev)
+        rows = torch.tensor(slots, dtype=torch.long, device=dev)
         span = max(lengths) + 1
         cos_t, sin_t = w.rope(span)
         cos, sin = cos_t[pos], sin_t[pos]
         x = w.embed[ids].float()
-        rows = torch.arange(n, device=dev)
-        # additive mask: position j of slot i is visible when j <= lengths[i]
         g = w.n_heads // w.n_kv
         kernel = self.kernel if w.dtype == torch.float32 and g <= MAX_GROUP else None
         if kernel is not None:
             lens = pos + 1
             out = torch.empty((n, w.n_kv, g, w.head_dim), dtype=torch.float32, device=dev)
         else:
-            # additive mask: position j of slot i is visible when j <= lengths[i]
+            # additive mask: position j of row i is visible when j <= lengths[i]
             mask = torch.zeros((n, span), dtype=torch.float32, device=dev)
             mask.masked_fill_(torch.arange(span, device=dev)[None] > pos[:, None], float("-inf"))
             mask = mask[:, None, None, :].to(w.dtype)
+            dense = slots == list(range(n))  # rows are slots 0..n-1: views, no gather
         for li, layer in enumerate(w.layers):
             q, k, v = self._qkv(x, layer, cos, sin)
             kc, vc = cache.k[li], cache.v[li]
@@ -412,11 +412,11 @@ class _Runner:
             vc[rows, :, pos] = v.to(w.dtype)
             qg = q.to(w.dtype).reshape(n, w.n_kv, g, w.head_dim)
             if kernel is not None:
-                kernel(qg.contiguous(), kc, vc, lens, out, w.scaling)
+                kernel(qg.contiguous(), kc, vc, rows, lens, out, w.scaling)
                 a = out
             else:
-                ks = kc[:n, :, :span]
-                vs = vc[:n, :, :span]
+                ks = kc[:n, :, :span] if dense else kc[rows, :, :span]
+                vs = vc[:n, :, :span] if dense else vc[rows, :, :span]
                 scores = torch.matmul(qg, ks.transpose(-1, -2))
                 scores.mul_(w.scaling).add_(mask)
                 probs = torch.softmax(scores.float(), dim=-1).to(w.dtype)
@@ -800,13 +800,21 @@ class FastBackend:
         stats,
         desc,
     ) -> None:
+        """The scheduler. Every iteration: (1) one packed prefill for prompts that take free
+        slots and for sequences that resume after a tool (batched: each prefill pass streams
+        every weight once, so it waits until a group of them is ready, or nothing else can
+        run); (2) one decode step for every sequence that has a pending token; (3) finish,
+        or pause at a tool boundary, what that step completed."""
         cache = runner.cache
         waiting = [(i, j) for i in range(len(encoded)) for j in range(copies)]
         waiting.reverse()  # pop() from the end: prompt order
         total = len(waiting)
         prefix_slot, prefix_len = self._shared_prefix(encoded, runner, stats)
         usable = cache.slots - 1  # the last slot holds the shared prefix
-        active: list[_Seq] = []  # invariant: active[k].slot == k
+        free = list(range(usable - 1, -1, -1))  # free slots, lowest last (pop() takes it)
+        running: list[_Seq] = []  # sequences with a pending token
+        paused: list[tuple[_Seq, str]] = []  # sequences waiting to resume after a tool
+        group = max(1, usable // 8)  # prefill when this many are ready (or nothing can run)
         bar = None
         if self.show_progress and total > 1:
             from mathlab.progress import progress
@@ -820,78 +828,74 @@ class FastBackend:
                 return None
             return random.Random(f"{sampling.seed}/{i}/{j}")
 
-        def release(s: _Seq) -> None:
-            last = active.pop()
-            if last is not s:
-                cache.copy_slot(last.slot, s.slot, last.cached)
-                last.slot = s.slot
-                active[s.slot] = last
-
         def finish(s: _Seq, comp: Completion) -> None:
             if sampling.logprobs:
                 comp.token_ids = list(s.all_generated)
                 comp.logprobs = list(s.logprobs)
             results[(s.index, s.sample)] = comp
             stats["generated"] += s.generated
-            release(s)
+            free.append(s.slot)
             if bar is not None:
                 bar.update(1)
 
-        def process(seqs: list[_Seq]) -> None:
-            """Finish or continue each sequence after its newest token (tool rounds loop)."""
-            while seqs:
-                events: list[tuple[_Seq, Completion]] = []
-                for s in seqs:
-                    outcome = self._check(s, sampling, regex, tregex, tool_stop, max_tool_rounds)
-                    if outcome is None:
-                        continue
-                    kind, comp = outcome
-                    if kind == "tool":
-                        events.append((s, comp))
-                    else:
-                        finish(s, comp)
-                if not events:
-                    return
+        def process(seqs: list[_Seq]) -> list[_Seq]:
+            """Check each sequence after its newest token; returns those that go on.
+            Finished ones free their slot; tool events go to `on_tool` (all of this step's
+            at once) and the sequences with a reply wait in `paused`."""
+            keep, events = [], []
+            for s in seqs:
+                outcome = self._check(s, sampling, regex, tregex, tool_stop, max_tool_rounds)
+                if outcome is None:
+                    keep.append(s)
+                elif outcome[0] == "tool":
+                    events.append((s, outcome[1]))
+                else:
+                    finish(s, outcome[1])
+            if events:
                 replies = on_tool([ToolEvent(s.index, s.sample, c) for s, c in events])
                 if len(replies) != len(events):
                     raise ValueError(
                         f"on_tool returned {len(replies)} replies for {len(events)} events"
                     )
-                resumed = []
                 for (s, comp), reply in zip(events, replies):
                     if reply is None:
                         finish(s, Completion("", 0, "stop", comp.stop))
                     else:
-                        resumed.append((s, reply))
-                if resumed:
-                    self._resume(resumed, runner, sampling, stats)
-                seqs = [s for s, _ in resumed]
+                        paused.append((s, reply))
+            return keep
 
         try:
-            while waiting or active:
-                # admit waiting prompts into free slots (the n samples of a prompt together)
-                new: list[_Seq] = []
-                while waiting and len(active) < usable:
-                    i, j = waiting.pop()
-                    s = _Seq(i, j, rendered[i][0], list(encoded[i]), len(encoded[i]), new_rng(i, j))
-                    s.slot = len(active)
-                    active.append(s)
-                    new.append(s)
-                if new:
+            while waiting or running or paused:
+                admit = min(len(waiting), len(free))
+                ready = admit + len(paused)
+                if ready and (ready >= group or not running or admit == len(waiting) > 0):
+                    new: list[_Seq] = []
+                    for _ in range(admit):
+                        i, j = waiting.pop()
+                        s = _Seq(
+                            i, j, rendered[i][0], list(encoded[i]), len(encoded[i]), new_rng(i, j)
+                        )
+                        s.slot = free.pop()
+                        new.append(s)
+                    resumed, paused[:] = list(paused), []
                     t0 = time.perf_counter()
-                    self._admit(new, runner, prefix_slot, prefix_len, sampling, stats)
+                    self._prefill(new, resumed, runner, prefix_slot, prefix_len, sampling, stats)
                     stats["prefill_s"] += time.perf_counter() - t0
-                    process(new)
-                if not active:
+                    running.extend(process(new + [s for s, _ in resumed]))
+                if not running:
                     continue
-                # one decode step for every active sequence (its pending token)
+                # one decode step for every running sequence (its pending token)
                 stats["decode_steps"] += 1
                 t0 = time.perf_counter()
-                logits = runner.decode([s.tokens[-1] for s in active], [s.cached for s in active])
+                logits = runner.decode(
+                    [s.tokens[-1] for s in running],
+                    [s.cached for s in running],
+                    [s.slot for s in running],
+                )
                 t1 = time.perf_counter()
-                self._sample(list(active), logits, sampling)
+                self._sample(running, logits, sampling)
                 t2 = time.perf_counter()
-                process(list(active))
+                running = process(running)
                 stats["decode_s"] += t1 - t0
                 stats["sample_s"] += t2 - t1
                 stats["check_s"] += time.perf_counter() - t2
@@ -899,9 +903,12 @@ class FastBackend:
             if bar is not None:
                 bar.close()
 
-    def _admit(self, new, runner, prefix_slot, prefix_len, sampling, stats) -> None:
-        """Prefill new sequences (slots already assigned): the n samples of one prompt share
-        one prefill (its KV copied), all share the call's common prefix."""
+    def _prefill(self, new, resumed, runner, prefix_slot, prefix_len, sampling, stats) -> None:
+        """One packed prefill for new sequences (slots assigned) and for sequences resuming
+        after a tool. New: the n samples of one prompt share one prefill (its KV copied),
+        all share the call's common prefix. Resumed: the response edited by the tool is
+        re-tokenized with the prompt (as the HF backend would), the KV of the common token
+        prefix is kept and only the rest is computed. Each then samples its next token."""
         cache = runner.cache
         groups: dict[int, list[_Seq]] = {}
         for s in new:
@@ -917,19 +924,6 @@ class FastBackend:
             ids = lead.tokens[start:]
             tokens.extend(ids)
             segments.append((lead.slot, start, len(ids)))
-        stats["prefill_tokens"] += len(tokens)
-        logits = runner.prefill(tokens, segments)
-        for row, seqs in enumerate(groups.values()):
-            length = len(seqs[0].tokens)
-            for s in seqs[1:]:
-                cache.copy_slot(seqs[0].slot, s.slot, length)
-            self._sample(seqs, logits[row : row + 1].expand(len(seqs), -1), sampling)
-
-    def _resume(self, resumed: list[tuple[_Seq, str]], runner, sampling, stats) -> None:
-        """Continue sequences from an edited response: keep the KV of the common token
-        prefix, prefill the rest, sample the next token."""
-        tokens: list[int] = []
-        segments = []
         for s, response in resumed:
             ids = self.tokenizer(s.prompt_text + response, add_special_tokens=False)["input_ids"]
             keep = min(_common_prefix(s.tokens, ids), s.cached, len(ids) - 1)
@@ -937,12 +931,19 @@ class FastBackend:
             s.round_start = len(ids)
             s.tool_events += 1
             left = max(0, sampling.max_new_tokens - s.generated)
-            runner.cache.grow(len(ids) + left + 8)
+            cache.grow(len(ids) + left + 8)
             tokens.extend(ids[keep:])
             segments.append((s.slot, keep, len(ids) - keep))
+        if not segments:
+            return
         stats["prefill_tokens"] += len(tokens)
         logits = runner.prefill(tokens, segments)
-        for row, (s, _) in enumerate(resumed):
+        for row, seqs in enumerate(groups.values()):
+            length = len(seqs[0].tokens)
+            for s in seqs[1:]:
+                cache.copy_slot(seqs[0].slot, s.slot, length)
+            self._sample(seqs, logits[row : row + 1].expand(len(seqs), -1), sampling)
+        for row, (s, _) in enumerate(resumed, start=len(groups)):
             self._sample([s], logits[row : row + 1], sampling)
 
     def _sample(self, seqs: list[_Seq], logits, sampling: SamplingParams) -> None:

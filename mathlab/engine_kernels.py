@@ -80,14 +80,17 @@ def _build(compiler: str, target: Path) -> str | None:
 
 
 class DecodeAttention:
-    """``kernel(q, k_layer, v_layer, lens, out, scale)`` on fp32 CPU tensors (see the C
-    source for the shapes); splits the work over torch's thread count (at most 2 here)."""
+    """``kernel(q, k_layer, v_layer, slots, lens, out, scale)`` on fp32 CPU tensors (int64
+    slots and lens; see the C source for the shapes); splits the work over torch's thread
+    count (at most 2 here)."""
 
     def __init__(self, lib: ctypes.CDLL, path: Path):
         fn = lib.mathlab_decode_attention
         fn.restype = None
         i64, ptr = ctypes.c_int64, ctypes.c_void_p
-        fn.argtypes = [ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i64, ctypes.c_float, i64, i64, ptr]
+        fn.argtypes = [
+            ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i64, ctypes.c_float, i64, i64, ptr
+        ]  # fmt: skip
         self._fn, self.path = fn, path
         self._scratch: dict[int, object] = {}
 
@@ -99,7 +102,7 @@ class DecodeAttention:
             buf = self._scratch[worker] = torch.empty(size, dtype=torch.float32)
         return buf
 
-    def __call__(self, q, k, v, lens, out, scale: float) -> None:
+    def __call__(self, q, k, v, slots, lens, out, scale: float) -> None:
         import torch
 
         n, kv_heads, group, head_dim = q.shape
@@ -107,7 +110,8 @@ class DecodeAttention:
         items = n * kv_heads
         scratch_size = (group + 1) * capacity  # scores, then exponent bits
         args = (
-            q.data_ptr(), k.data_ptr(), v.data_ptr(), lens.data_ptr(), out.data_ptr(),
+            q.data_ptr(), k.data_ptr(), v.data_ptr(), slots.data_ptr(), lens.data_ptr(),
+            out.data_ptr(),
             kv_heads, group, head_dim, capacity, float(scale),
         )  # fmt: skip
         threads = min(torch.get_num_threads(), 2, items)

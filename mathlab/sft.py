@@ -296,7 +296,8 @@ def _trainer_class():
         """
 
         completion_logits_only = True
-        tokens_seen = 0
+        tokens_seen = 0  # real tokens trained on (no padding)
+        label_tokens_seen = 0  # of which the loss reads the next token
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             if model.training:
@@ -304,6 +305,8 @@ def _trainer_class():
                     self.tokens_seen += int(inputs["attention_mask"].sum())
                 else:
                     self.tokens_seen += int(inputs["input_ids"].numel())
+                if "labels" in inputs:
+                    self.label_tokens_seen += int((inputs["labels"][:, 1:] != -100).sum())
             plain = (
                 not self.completion_logits_only
                 or return_outputs

@@ -323,13 +323,14 @@ def test_decode_attention_kernel_matches_torch():
     n, kv, g, d, cap = 5, 3, 3, 64, 40
     k, v = torch.randn(n + 2, kv, cap, d), torch.randn(n + 2, kv, cap, d)
     q = torch.randn(n, kv, g, d)
+    slots = torch.tensor([6, 0, 3, 2, 5])  # rows read any slots, in any order
     lens = torch.tensor([1, 7, 40, 23, 2])
     out = torch.empty(n, kv, g, d)
-    kernel(q, k, v, lens, out, 0.125)
+    kernel(q, k, v, slots, lens, out, 0.125)
     for i in range(n):
-        L = int(lens[i])
-        scores = torch.einsum("hgd,htd->hgt", q[i], k[i, :, :L]) * 0.125
-        ref = torch.einsum("hgt,htd->hgd", torch.softmax(scores, -1), v[i, :, :L])
+        slot, L = int(slots[i]), int(lens[i])
+        scores = torch.einsum("hgd,htd->hgt", q[i], k[slot, :, :L]) * 0.125
+        ref = torch.einsum("hgt,htd->hgd", torch.softmax(scores, -1), v[slot, :, :L])
         assert torch.allclose(out[i], ref, atol=1e-5, rtol=1e-4)
 
 
