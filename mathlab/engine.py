@@ -10,19 +10,21 @@ its longest sequence. On a 2-core CPU that left it at ~4-15% of the compute roof
 This engine runs the same weights with:
 
 * **a preallocated KV cache in slots** (``[layers, slots, kv_heads, capacity, head_dim]``):
-  a decode step writes one position per sequence in place and attends over the longest
-  live sequence with a length mask; nothing is concatenated or copied;
-* **continuous batching**: a sequence that finishes leaves its slot at once and a waiting
-  prompt takes it (prefilled while the others wait one step), so a batch never idles on
-  its slowest member;
+  a decode step writes one position per sequence in place and attends to its own slot
+  only (a small C kernel, :mod:`mathlab.engine_kernels`, or torch matmuls with a length
+  mask); nothing is concatenated or copied;
+* **continuous batching**: a sequence that finishes frees its slot at once and waiting
+  prompts take the free slots (prefilled in groups: a prefill pass streams every weight
+  once), so a batch never idles on its slowest member;
 * **shared prefill**: the n samples of one prompt are prefilled once and the KV copied to
   their slots; the token prefix all prompts of a call share (the chat template's system
   turn) is computed once; prefill computes logits only at each prompt's last position;
 * **tool continuation in place** (``on_tool``): when a sequence hits a tool boundary
   (the calculator's ``<<expr=``, TIR's ```` ```output ````), the caller edits the response,
   the engine re-tokenizes prompt + response exactly as the HF backend would, keeps the KV
-  of the common token prefix and prefills only the difference: no round trips, no waiting
-  for the other sequences, no re-prefill of the prompt;
+  of the common token prefix and prefills only the difference (grouped with other
+  resumes and admissions): no round trips, no waiting for the other sequences, no
+  re-prefill of the prompt;
 * **per-sequence random streams**: sample j of prompt i draws from its own stream
   (seed, i, j), so its text does not depend on which other sequences share its batch;
 * **per-token log-probabilities** of the sampled tokens under the model (temperature 1),

@@ -142,6 +142,8 @@ def decode_attention(verbose: bool = True) -> DecodeAttention | None:
         kernel, why = None, None
         if os.environ.get(ENV, "1") in ("0", "false", "no", "off"):
             why = f"{ENV}=0"
+        elif not SOURCE.is_file():
+            why = f"{SOURCE} is missing from this installation"
         elif (compiler := _compiler()) is None:
             why = "no C compiler (cc, gcc or clang; or set CC)"
         else:
