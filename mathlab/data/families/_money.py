@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import T, cent_divisors, dollars
+from mathlab.data.families._common import T, dollars, pronouns
 from mathlab.data.program import Ctx, Person, Q, Retry
 
 # ---------------------------------------------------------------------------------------
@@ -148,6 +148,14 @@ TAIL_CHANGE = {
 }
 
 
+FEES = [2, 3, 4, 5, 6, 8, 10, Fraction(5, 2), Fraction(7, 2)]
+
+
+def cent_divisors(x: Fraction, lo: int = 2, hi: int = 8) -> list[int]:
+    """Numbers of people a money amount splits among to the cent."""
+    return [d for d in range(lo, hi + 1) if ((x * 100) / d).denominator == 1]
+
+
 def bill_for(c: Ctx, cost: Fraction) -> tuple[Q, str]:
     """A bill bigger than ``cost`` and how the text names it (``a $20 bill``)."""
     notes = [n for n in (5, 10, 20, 50, 100) if n > cost]
@@ -160,55 +168,57 @@ def bill_for(c: Ctx, cost: Fraction) -> tuple[Q, str]:
     return q, f"{q}"
 
 
+TAILS = {
+    "weeks": TAIL_WEEKS,
+    "coupon": TAIL_COUPON,
+    "fee": TAIL_FEE,
+    "split": TAIL_SPLIT,
+    "change": TAIL_CHANGE,
+}
+
+
+def follow_up(c: Ctx, key: str, table: dict, var: str, expr: str, kind="money", **slots) -> Q:
+    """One follow-up of a ``table`` (fact, say, ask): its fact ``key.f`` (may become an
+    If-question), the step ``var = expr`` and its solution line ``key.s``."""
+    c.fact(f"{key}.f", table["fact"], ifable=True, **slots)
+    cur, calc = c.calc(var, expr, kind)
+    c.say(f"{key}.s", table["say"], calc=calc, **slots)
+    return cur
+
+
 def money_tail(c: Ctx, p: Person, cur: Q, ops: list[str]) -> Q:
     """Apply money follow-ups (weeks, coupon, fee, split, change) to the running amount."""
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his)
-    for i, op in enumerate(ops):
-        last = i == len(ops) - 1
+    slots = pronouns(p)
+    for op in ops:
         value = c.v(cur)
         if op == "weeks":
             n = c.num("weeks", c.randint(2, 8), "count")
-            c.fact("tw.f", TAIL_WEEKS["fact"], ifable=True, n=n, **slots)
-            cur, calc = c.calc("spent_weeks", f"{cur.v}*{n.v}", "money")
-            c.say("tw.s", TAIL_WEEKS["say"], calc=calc, n=n, **slots)
-            table = TAIL_WEEKS
+            cur = follow_up(c, "tw", TAIL_WEEKS, "spent_weeks", f"{cur.v}*{n.v}", n=n, **slots)
         elif op == "coupon":
             hi = min(25, int(value * Fraction(1, 2)))
             if hi < 1:
                 raise Retry("too cheap for a coupon")
             d = c.num("coupon", c.randint(1, hi), "money")
-            c.fact("tc.f", TAIL_COUPON["fact"], ifable=True, d=d, **slots)
-            cur, calc = c.calc("after_coupon", f"{cur.v}-{d.v}", "money")
-            c.say("tc.s", TAIL_COUPON["say"], calc=calc, d=d, **slots)
-            table = TAIL_COUPON
+            cur = follow_up(c, "tc", TAIL_COUPON, "after_coupon", f"{cur.v}-{d.v}", d=d, **slots)
         elif op == "fee":
-            f = c.num(
-                "fee", c.choice([2, 3, 4, 5, 6, 8, 10, Fraction(5, 2), Fraction(7, 2)]), "money"
-            )
-            c.fact("tf.f", TAIL_FEE["fact"], ifable=True, f=f, **slots)
-            cur, calc = c.calc("with_fee", f"{cur.v}+{f.v}", "money")
-            c.say("tf.s", TAIL_FEE["say"], calc=calc, f=f, **slots)
-            table = TAIL_FEE
+            f = c.num("fee", c.choice(FEES), "money")
+            cur = follow_up(c, "tf", TAIL_FEE, "with_fee", f"{cur.v}+{f.v}", f=f, **slots)
         elif op == "split":
             options = cent_divisors(value, 2, 6)
             if not options:
                 raise Retry("the amount does not split evenly")
             n = c.num("people", c.choice(options), "people")
-            c.fact("ts.f", TAIL_SPLIT["fact"], ifable=True, n=n, **slots)
-            cur, calc = c.calc("share", f"{cur.v}/{n.v}", "money")
-            c.say("ts.s", TAIL_SPLIT["say"], calc=calc, n=n, **slots)
-            table = TAIL_SPLIT
+            cur = follow_up(c, "ts", TAIL_SPLIT, "share", f"{cur.v}/{n.v}", n=n, **slots)
         elif op == "change":
             b, bill = bill_for(c, value)
-            c.fact("tch.f", TAIL_CHANGE["fact"], ifable=True, bill=bill, b=b, **slots)
-            cur, calc = c.calc("change", f"{b.v}-{cur.v}", "money")
-            c.say("tch.s", TAIL_CHANGE["say"], calc=calc, **slots)
-            table = TAIL_CHANGE
+            cur = follow_up(
+                c, "tch", TAIL_CHANGE, "change", f"{b.v}-{cur.v}", b=b, bill=bill, **slots
+            )
         else:  # pragma: no cover - a programming error
             raise ValueError(op)
-        if last:
-            c.answer_kind = "money"
-            c.ask(f"t{op}.q", table["ask"], **slots)
+    if ops:
+        c.answer_kind = "money"
+        c.ask(f"t{ops[-1]}.q", TAILS[ops[-1]]["ask"], **slots)
     return cur
 
 
@@ -354,7 +364,7 @@ def buy_items(c: Ctx, p: Person, k: int, m: int, setting: str) -> list[Q]:
             items.append((noun, c.num("qty", qty, "count"), c.num("price", price, "money")))
         else:
             items.append((noun, None, c.num("price", price, "money")))
-    slots = dict(p=p, he=p.he, He=p.He, his=p.his)
+    slots = pronouns(p)
     if k >= 2 and c.chance(0.4):  # "She bought 3 pens, 2 notebooks and a bag." + prices
         parts = []
         for noun, qty, _ in items:
@@ -397,20 +407,31 @@ def buy_items(c: Ctx, p: Person, k: int, m: int, setting: str) -> list[Q]:
     return costs
 
 
-def shop_plans(
-    steps: int, extra: int, tails: list[list[str]], single: bool = False
-) -> list[tuple[int, int, list[str]]]:
-    """(items, items bought in quantity, follow-ups) whose step count is ``steps``."""
-    out = []
+def draw_shop_plan(
+    c: Ctx, extra: int, tails: list[list[str]], single: bool = False
+) -> tuple[int, int, list[str]]:
+    """(items, items bought in quantity, follow-ups) adding up to ``c.target_steps`` with
+    ``extra`` steps of the family's own; ``single``: one item bought once may be all."""
+    options = []
     for k in range(1, 5):
         for m in range(0, k + 1):
             if k == 1 and m == 0 and not single:
                 continue
             base = m + (1 if k >= 2 else 0) + extra
             for tail in tails:
-                if base + len(tail) == steps:
-                    out.append((k, m, tail))
-    return out
+                if base + len(tail) == c.target_steps:
+                    options.append((k, m, tail))
+    return options[c.rng.randrange(len(options))]
+
+
+def buy_total(c: Ctx, p: Person, k: int, m: int, setting: str) -> Q:
+    """Write the items (see :func:`buy_items`) and, for two or more, the step adding them up."""
+    costs = buy_items(c, p, k, m, setting)
+    if k < 2:
+        return costs[0]
+    total, calc = c.calc("total", "+".join(q.v for q in costs), "money")
+    c.say("sum.", SAY_SUM, calc=calc, **pronouns(p))
+    return total
 
 
 EXTRA_ITEM = T(
@@ -429,3 +450,13 @@ SAY_EXTRA = T(
     ],
     ["加上{o2.zh}一共{calc}。", "总共要{calc}。"],
 )
+
+
+def extra_item(c: Ctx, cur: Q, pool: list, ifable: bool, say_role: str, slots: dict) -> Q:
+    """One more item from ``pool`` bought at its own price, added to the running amount."""
+    o2 = c.choice(pool)
+    pr = c.num("extra_price", dollars(c, o2.lo, o2.hi), "money")
+    c.fact("ex.", EXTRA_ITEM, ifable=ifable, o2=o2, pr=pr, **slots)
+    cur, calc = c.calc("total", f"{cur.v}+{pr.v}", "money")
+    c.say(say_role, SAY_EXTRA, calc=calc, o2=o2, **slots)
+    return cur

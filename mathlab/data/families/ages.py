@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from mathlab.data.families._common import FRACTION_WORDS_ZH, T, times_word
-from mathlab.data.program import Ctx, Retry
+from fractions import Fraction
+
+from mathlab.data.families._common import (
+    FRACTION_WORDS_EN,
+    FRACTION_WORDS_ZH,
+    T,
+    join_names,
+    times_word,
+)
+from mathlab.data.program import Ctx, Q, Retry
 
 AGE_BASE = T(
     ["{A} is {a} years old.", "{A} just turned {a}.", "{A}'s age is {a}.", "{A} is {a}."],
@@ -73,6 +81,24 @@ KIN = {
 }
 
 
+AGE_OLDER = T(
+    [
+        "{B} is {k} years older than {A}.",
+        "{A} is {k} years younger than {B}.",
+        "{B} is {k} years older than {A} is.",
+    ],
+    ["{B}比{A}大{k}岁。", "{A}比{B}小{k}岁。"],
+)
+AGE_YOUNGER = T(
+    [
+        "{B} is {k} years younger than {A}.",
+        "{A} is {k} years older than {B}.",
+        "{B} is {k} years younger than {A} is.",
+    ],
+    ["{B}比{A}小{k}岁。", "{A}比{B}大{k}岁。"],
+)
+
+
 def build(c: Ctx) -> None:
     s = c.target_steps
     end = (
@@ -89,56 +115,8 @@ def build(c: Ctx) -> None:
     c.fact("ab.", AGE_BASE, A=people[0], a=values[0])
     for i in range(1, n_rel + 1):
         ref = i - 1 if c.chance(0.8) or i == 1 else c.randint(0, i - 1)
-        av = c.v(values[ref])
         A, B = people[ref], people[i]
-        kinds = (
-            ["older", "younger"]
-            + (["times"] if av <= 30 else [])
-            + (["frac"] if av % 2 == 0 and av >= 8 else [])
-        )
-        kind = c.choice(kinds)
-        if kind == "older":
-            k = c.num("diff", c.randint(2, min(30, 95 - int(av))), "age")
-            op = f"+{k.v}"
-            opts = [
-                "{B} is {k} years older than {A}.",
-                "{A} is {k} years younger than {B}.",
-                "{B} is {k} years older than {A} is.",
-            ]
-            zopts = ["{B}比{A}大{k}岁。", "{A}比{B}小{k}岁。"]
-        elif kind == "younger":
-            if av <= 5:
-                raise Retry("too young to have a younger relative")
-            k = c.num("diff", c.randint(2, min(int(av) - 3, 25)), "age")
-            op = f"-{k.v}"
-            opts = [
-                "{B} is {k} years younger than {A}.",
-                "{A} is {k} years older than {B}.",
-                "{B} is {k} years younger than {A} is.",
-            ]
-            zopts = ["{B}比{A}小{k}岁。", "{A}比{B}大{k}岁。"]
-        elif kind == "times":
-            m = c.choice([2, 3] if av > 15 else [2, 3, 4])
-            var = f"times{len(c.inputs)}"
-            if zh:
-                k = c.num(var, m, "mult", word=False)
-                zopts = ["{B}的年龄是{A}的{k}倍。", "{B}的岁数是{A}的{k}倍。"]
-                opts = []
-            else:
-                tw = times_word(c, var, m)
-                opts = [f"{{B}} is {tw} as old as {{A}}.", f"{{B}}'s age is {tw} {{A}}'s age."]
-                zopts, k = [], None
-            op = f"*{var}"
-        else:
-            m = c.choice([d for d in (2, 3, 4) if av % d == 0 and av // d >= 2])
-            k = c.hidden("ratio", m, "mult")
-            op = f"/{k.v}"
-            w = {2: "half", 3: "a third of", 4: "a quarter of"}[m]
-            opts = [
-                f"{{B}} is {w} {{A}}'s age." if m > 2 else "{B} is half as old as {A}.",
-                f"{{B}}'s age is {w if m > 2 else 'half of'} {{A}}'s.",
-            ]
-            zopts = [f"{{B}}的年龄是{{A}}的{FRACTION_WORDS_ZH[(1, m)]}。"]
+        k, op, opts, zopts = _relation(c, c.v(values[ref]), zh)
         if not zh and c.chance(0.35) and i == 1:
             kin = c.choice(KIN[B.female])
             opts = [
@@ -151,12 +129,48 @@ def build(c: Ctx) -> None:
             raise Retry("implausible age")
         c.say("as.", AGE_SAY, calc=calc, B=B)
         values.append(val)
-    Z = people[-1]
-    names = (
-        ("、".join(str(x) for x in people[:-1]) + "和" + str(people[-1]))
-        if zh
-        else (", ".join(str(x) for x in people[:-1]) + " and " + str(people[-1]))
+    _ask(c, end, values, people)
+    c.answer_kind = "age"
+
+
+def _relation(c: Ctx, av: Fraction, zh: bool) -> tuple[Q | None, str, list[str], list[str]]:
+    """One age relation to a known age ``av``: (its number, expression op, en and zh templates)."""
+    kinds = (
+        ["older", "younger"]
+        + (["times"] if av <= 30 else [])
+        + (["frac"] if av % 2 == 0 and av >= 8 else [])
     )
+    kind = c.choice(kinds)
+    if kind == "older":
+        k = c.num("diff", c.randint(2, min(30, 95 - int(av))), "age")
+        return k, f"+{k.v}", AGE_OLDER["en"], AGE_OLDER["zh"]
+    if kind == "younger":
+        if av <= 5:
+            raise Retry("too young to have a younger relative")
+        k = c.num("diff", c.randint(2, min(int(av) - 3, 25)), "age")
+        return k, f"-{k.v}", AGE_YOUNGER["en"], AGE_YOUNGER["zh"]
+    if kind == "times":
+        m = c.choice([2, 3] if av > 15 else [2, 3, 4])
+        var = f"times{len(c.inputs)}"
+        if zh:
+            k = c.num(var, m, "mult", word=False)
+            return k, f"*{var}", [], ["{B}的年龄是{A}的{k}倍。", "{B}的岁数是{A}的{k}倍。"]
+        tw = times_word(c, var, m)
+        opts = [f"{{B}} is {tw} as old as {{A}}.", f"{{B}}'s age is {tw} {{A}}'s age."]
+        return None, f"*{var}", opts, []
+    m = c.choice([d for d in (2, 3, 4) if av % d == 0 and av // d >= 2])
+    k = c.hidden("ratio", m, "mult")
+    if m == 2:
+        opts = ["{B} is half as old as {A}.", "{B}'s age is half of {A}'s."]
+    else:
+        w = FRACTION_WORDS_EN[(1, m)] + " of"
+        opts = [f"{{B}} is {w} {{A}}'s age.", f"{{B}}'s age is {w} {{A}}'s."]
+    return k, f"/{k.v}", opts, [f"{{B}}的年龄是{{A}}的{FRACTION_WORDS_ZH[(1, m)]}。"]
+
+
+def _ask(c: Ctx, end: str, values: list[Q], people: list) -> None:
+    """The question about the last person: now, in or ago ``n`` years, or everyone's sum."""
+    Z = people[-1]
     if end == "future":
         n = c.num("years", c.randint(2, 20), "age")
         _, calc = c.calc("future_age", f"{values[-1].v}+{n.v}", "age")
@@ -172,7 +186,6 @@ def build(c: Ctx) -> None:
     elif end == "sum":
         _, calc = c.calc("sum_ages", "+".join(q.v for q in values), "age")
         c.say("ss.", AGE_SUM_SAY, calc=calc)
-        c.ask("sq.", AGE_SUM_ASK, names=names)
+        c.ask("sq.", AGE_SUM_ASK, names=join_names(people, c.lang == "zh"))
     else:
         c.ask("q.", AGE_ASK, Z=Z)
-    c.answer_kind = "age"

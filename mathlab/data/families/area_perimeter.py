@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from mathlab.data.families._common import T, divisors, intro, plan, times_word
+from mathlab.data.families._common import (
+    T,
+    even_splits,
+    intro,
+    last_of,
+    plan,
+    pronouns,
+    stage,
+    times_word,
+)
 from mathlab.data.program import Ctx, Q, Retry
 
 # (en, en plural, zh, indoor)
@@ -241,33 +250,26 @@ AP_POSTS_ASK = T(
 )
 
 
+STAGES = "rel area second:2 cut:2 cost bags perim gate pens fcost posts"
+AREA = {"rel", "area", "second", "cut", "cost", "bags"}
+# dollars per square unit of a material, and per unit of fence
+AREA_PRICES = [1, 2, 3, 4, 5, Fraction(3, 2), Fraction(5, 2), Fraction(1, 2)]
+FENCE_PRICES = [2, 3, 4, 5, 6, 8, 10, 12, Fraction(5, 2), Fraction(15, 2)]
+
+
+def _valid(s: frozenset) -> bool:
+    """The area and what follows from it, or the perimeter and what follows from that."""
+    if "perim" in s:
+        return (
+            not (s & (AREA - {"rel"}))
+            and not {"fcost", "posts"} <= s
+            and not {"gate", "posts"} <= s
+        )
+    return s <= AREA and "area" in s and not {"cost", "bags"} <= s
+
+
 def build(c: Ctx) -> None:
-    area_stages = {"rel", "area", "second", "cut", "cost", "bags"}
-    chosen = plan(
-        c,
-        [
-            ("rel", 1),
-            ("area", 1),
-            ("second", 2),
-            ("cut", 2),
-            ("cost", 1),
-            ("bags", 1),
-            ("perim", 1),
-            ("gate", 1),
-            ("pens", 1),
-            ("fcost", 1),
-            ("posts", 1),
-        ],
-        lambda s: (
-            (s <= area_stages and "area" in s and not {"cost", "bags"} <= s)
-            or (
-                not (s & {"area", "second", "cut", "cost", "bags"})
-                and "perim" in s
-                and not {"fcost", "posts"} <= s
-                and not {"gate", "posts"} <= s
-            )
-        ),
-    )
+    chosen = plan(c, STAGES, _valid)
     p = c.person()
     perimeter = "perim" in chosen
     thing_en, things_en, thing_zh, indoor = c.choice(
@@ -278,140 +280,127 @@ def build(c: Ctx) -> None:
     u, u1 = ("feet", "foot") if feet else ("meters", "meter")
     if zh:
         u = u1 = "米"
-    slots = dict(
-        p=p,
-        he=p.he,
-        He=p.He,
-        his=p.his,
-        thing=thing_zh if zh else thing_en,
-        things=things_en,
-        u=u,
-        u1=u1,
-    )
+    slots = pronouns(p, thing=thing_zh if zh else thing_en, things=things_en, u=u, u1=u1)
     if thing_en in ("garden", "backyard", "vegetable patch"):
         intro(c, "garden", p, 0.2)
     W = c.randint(3, 30)
     w = c.num("width", W, "length")
     if "rel" in chosen:
-        if c.chance(0.5):
-            m = c.randint(2, 4)
-            var = f"times{len(c.inputs)}"
-            if zh:
-                zrel = f"长是宽的{c.num(var, m, 'mult', word=False)}倍"
-                rel = ""
-            else:
-                rel, zrel = f"{times_word(c, var, m)} its width", ""
-            expr = f"{w.v}*{var}"
-        else:
-            k = c.num("longer", c.randint(2, 20), "length")
-            rel, zrel = f"{k} {u} more than its width", f"长比宽多{k}米"
-            expr = f"{w.v}+{k.v}"
-        c.fact("rel.", AP_REL, w=w, rel=rel, zrel=zrel, **slots)
-        length, calc = c.calc("length", expr, "length")
-        c.say("rels.", AP_REL_SAY, calc=calc, **slots)
+        length = _relative_length(c, w, slots)
     else:
         length = c.num("length", W + c.randint(1, 25), "length")
         c.fact("dim.", AP_DIMS, l=length, w=w, **slots)
-    if "perim" in chosen:
+    if perimeter:
         _perimeter(c, chosen, length, w, slots)
-        return
+    else:
+        _area(c, chosen, length, w, indoor, slots)
+
+
+def _relative_length(c: Ctx, w: Q, slots: dict) -> Q:
+    """The length as a multiple of the width or some units more than it (a step)."""
+    if c.chance(0.5):
+        m = c.randint(2, 4)
+        var = f"times{len(c.inputs)}"
+        if c.lang == "zh":
+            zrel = f"长是宽的{c.num(var, m, 'mult', word=False)}倍"
+            rel = ""
+        else:
+            rel, zrel = f"{times_word(c, var, m)} its width", ""
+        expr = f"{w.v}*{var}"
+    else:
+        k = c.num("longer", c.randint(2, 20), "length")
+        rel, zrel = f"{k} {slots['u']} more than its width", f"长比宽多{k}米"
+        expr = f"{w.v}+{k.v}"
+    return stage(
+        c, "rel.", AP_REL, AP_REL_SAY, "length", expr, "length", w=w, rel=rel, zrel=zrel, **slots
+    )
+
+
+def _area(c: Ctx, chosen, length: Q, w: Q, indoor: bool, slots: dict) -> None:
+    """The area; maybe a second plot added or an obstacle taken off, then what covering it
+    costs or how many bags it takes."""
+    zh = c.lang == "zh"
     cur, calc = c.calc("area", f"{length.v}*{w.v}", "area")
     c.say("ars.", AP_AREA_SAY, calc=calc, **slots)
     ask = AP_AREA_ASK
     c.answer_kind = "area"
     if "second" in chosen:
         t2_en, t2_zh = c.choice(SECOND[indoor])
-        l2, w2 = (
-            c.num("length2", c.randint(3, 20), "length"),
-            c.num("width2", c.randint(2, 15), "length"),
-        )
-        s2 = dict(slots, thing2=t2_zh if zh else t2_en)
-        c.fact("sc.", AP_SECOND, ifable=False, l2=l2, w2=w2, **s2)
-        a2, calc = c.calc("area2", f"{l2.v}*{w2.v}", "area")
-        c.say("scs.", AP_SECOND_SAY, calc=calc, **s2)
+        l2 = c.num("length2", c.randint(3, 20), "length")
+        w2 = c.num("width2", c.randint(2, 15), "length")
+        slots["thing2"] = t2_zh if zh else t2_en
+        expr = f"{l2.v}*{w2.v}"
+        a2 = stage(c, "sc.", AP_SECOND, AP_SECOND_SAY, "area2", expr, "area", l2=l2, w2=w2, **slots)
         cur, calc = c.calc("total_area", f"{cur.v}+{a2.v}", "area")
-        c.say("bts.", AP_BOTH_SAY, calc=calc, **s2)
-        ask, slots = AP_BOTH_ASK, s2
+        c.say("bts.", AP_BOTH_SAY, calc=calc, **slots)
+        ask = AP_BOTH_ASK
     if "cut" in chosen:
         ob_en, ob_zh = c.choice(OBSTACLES[indoor])
         a = c.num("obs_length", c.randint(2, max(2, min(int(c.v(length)) - 1, 12))), "length")
-        b = c.num("obs_width", c.randint(2, max(2, min(W - 1, 10))), "length")
-        s3 = dict(
-            slots, obs=ob_zh if zh else ob_en, where=slots["thing"], prep="on" if indoor else "in"
+        b = c.num("obs_width", c.randint(2, max(2, min(int(c.v(w)) - 1, 10))), "length")
+        slots.update(
+            obs=ob_zh if zh else ob_en, where=slots["thing"], prep="on" if indoor else "in"
         )
-        c.fact("ct.", AP_CUT, ifable=False, a=a, b=b, **s3)
-        ob, calc = c.calc("obstacle", f"{a.v}*{b.v}", "area")
-        c.say("cts.", AP_CUT_SAY, calc=calc, **s3)
+        ob = stage(
+            c, "ct.", AP_CUT, AP_CUT_SAY, "obstacle", f"{a.v}*{b.v}", "area", a=a, b=b, **slots
+        )
         cur, calc = c.calc("open_area", f"{cur.v}-{ob.v}", "area")
         if c.v(cur) < 1:
             raise Retry("obstacle bigger than the area")
-        c.say("lfs.", AP_LEFT_SAY, calc=calc, **s3)
-        ask, slots = AP_LEFT_ASK, s3
+        c.say("lfs.", AP_LEFT_SAY, calc=calc, **slots)
+        ask = AP_LEFT_ASK
     if "cost" in chosen:
         mat_en, mat_zh = c.choice(MATERIALS[indoor])
         mat = mat_zh if zh else mat_en
-        pr = c.num(
-            "price_per",
-            c.choice([1, 2, 3, 4, 5, Fraction(3, 2), Fraction(5, 2), Fraction(1, 2)]),
-            "money",
-        )
-        c.fact("co.", AP_COST, ifable=True, pr=pr, mat=mat, Mat=mat.capitalize(), **slots)
-        cur, calc = c.calc("cost", f"{cur.v}*{pr.v}", "money")
-        c.say("cos.", AP_COST_SAY, calc=calc, mat=mat, **slots)
-        ask, slots = AP_COST_ASK, dict(slots, mat=mat)
-        c.answer_kind = "money"
+        slots.update(mat=mat, Mat=mat.capitalize())
+        cur = _priced(c, "co.", AP_COST, AP_COST_SAY, cur, AREA_PRICES, slots)
+        ask = AP_COST_ASK
     if "bags" in chosen:
-        options = [d for d in divisors(c.v(cur), 5, 50) if c.v(cur) / d >= 2]
-        if not options:
-            raise Retry("area does not divide into bags")
-        cov = c.num("coverage", c.choice(options), "area")
-        c.fact("bg.", AP_BAGS, ifable=True, cov=cov, **slots)
-        cur, calc = c.calc("bags", f"{cur.v}/{cov.v}", "count")
-        c.say("bgs.", AP_BAGS_SAY, calc=calc, **slots)
+        sizes = even_splits(c.v(cur), 5, 50, 2, "area does not divide into bags")
+        cov = c.num("coverage", c.choice(sizes), "area")
+        expr = f"{cur.v}/{cov.v}"
+        stage(c, "bg.", AP_BAGS, AP_BAGS_SAY, "bags", expr, "count", True, cov=cov, **slots)
         ask = AP_BAGS_ASK
         c.answer_kind = "count"
     c.ask("q.", ask, **slots)
 
 
-def _perimeter(c: Ctx, chosen, length: Q, w: Q, slots) -> None:
+def _perimeter(c: Ctx, chosen, length: Q, w: Q, slots: dict) -> None:
+    """The perimeter; maybe less a gate or times identical pens, then what the fence costs
+    or how many posts it takes."""
     cur, calc = c.calc("perimeter", f"2*({length.v}+{w.v})", "length")
     c.say("pes.", AP_PERIM_SAY, calc=calc, **slots)
     ask = AP_PERIM_ASK
     c.answer_kind = "length"
-    order = ["gate", "pens", "fcost", "posts"]
-    present = [x for x in order if x in chosen]
-    last = present[-1] if present else "perim"
+    last = last_of(chosen, ["gate", "pens", "fcost", "posts"], "perim")
     if "gate" in chosen:
         g = c.num("gate", c.randint(2, 6), "length")
-        c.fact("gt.", AP_GATE, ifable=last == "gate", g=g, **slots)
-        cur, calc = c.calc("fence", f"{cur.v}-{g.v}", "length")
-        c.say("gts.", AP_GATE_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}-{g.v}", last == "gate"
+        cur = stage(c, "gt.", AP_GATE, AP_GATE_SAY, "fence", expr, "length", ifable, g=g, **slots)
         ask = AP_FENCE_ASK
     if "pens" in chosen:
         n = c.num("copies", c.randint(2, 5), "count")
-        c.fact("pn.", AP_PENS, ifable=last == "pens", n=n, **slots)
-        cur, calc = c.calc("all_fence", f"{cur.v}*{n.v}", "length")
-        c.say("pns.", AP_PENS_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}*{n.v}", last == "pens"
+        cur = stage(
+            c, "pn.", AP_PENS, AP_PENS_SAY, "all_fence", expr, "length", ifable, n=n, **slots
+        )
         ask = AP_FENCE_ASK
     if "fcost" in chosen:
-        pr = c.num(
-            "price_per",
-            c.choice([2, 3, 4, 5, 6, 8, 10, 12, Fraction(5, 2), Fraction(15, 2)]),
-            "money",
-        )
-        c.fact("fc.", AP_FCOST, ifable=True, pr=pr, **slots)
-        cur, calc = c.calc("cost", f"{cur.v}*{pr.v}", "money")
-        c.say("fcs.", AP_FCOST_SAY, calc=calc, **slots)
+        cur = _priced(c, "fc.", AP_FCOST, AP_FCOST_SAY, cur, FENCE_PRICES, slots)
         ask = AP_FCOST_ASK
-        c.answer_kind = "money"
     if "posts" in chosen:
-        options = [d for d in divisors(c.v(cur), 2, 12) if c.v(cur) / d >= 4]
-        if not options:
-            raise Retry("posts do not fit evenly")
-        sp = c.num("spacing", c.choice(options), "length")
-        c.fact("po.", AP_POSTS, ifable=True, sp=sp, **slots)
-        cur, calc = c.calc("posts", f"{cur.v}/{sp.v}", "count")
-        c.say("pos.", AP_POSTS_SAY, calc=calc, **slots)
+        sizes = even_splits(c.v(cur), 2, 12, 4, "posts do not fit evenly")
+        sp = c.num("spacing", c.choice(sizes), "length")
+        expr = f"{cur.v}/{sp.v}"
+        stage(c, "po.", AP_POSTS, AP_POSTS_SAY, "posts", expr, "count", True, sp=sp, **slots)
         ask = AP_POSTS_ASK
         c.answer_kind = "count"
     c.ask("q.", ask, **slots)
+
+
+def _priced(c: Ctx, role: str, fact: dict, say: dict, cur: Q, prices: list, slots: dict) -> Q:
+    """What ``cur`` units cost at a price per unit drawn from ``prices`` (the answer: money)."""
+    pr = c.num("price_per", c.choice(prices), "money")
+    cur = stage(c, role, fact, say, "cost", f"{cur.v}*{pr.v}", "money", True, pr=pr, **slots)
+    c.answer_kind = "money"
+    return cur

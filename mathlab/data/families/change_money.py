@@ -7,14 +7,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import T, dollars, intro
+from mathlab.data.families._common import T, dollars, intro, pronouns
 from mathlab.data.families._money import (
-    SAY_SUM,
     SETTINGS_BUY,
     TAIL_CHANGE,
     bill_for,
-    buy_items,
-    shop_plans,
+    buy_total,
+    draw_shop_plan,
+    follow_up,
 )
 from mathlab.data.program import Ctx, Retry
 
@@ -115,30 +115,28 @@ CH_BUYMORE = {
 }
 
 
+SPENDS = {"snack": CH_SNACK, "half": CH_HALF, "buymore": CH_BUYMORE}
+# what happens to the change, in order; buying more items spends all of it, so it comes last
+TAILS = [
+    [],
+    ["snack"],
+    ["half"],
+    ["buymore"],
+    ["snack", "half"],
+    ["snack", "buymore"],
+    ["half", "buymore"],
+]
+
+
 def build(c: Ctx) -> None:
     p = c.person()
     setting = c.choice(SETTINGS_BUY)
-    tails = [
-        [],
-        ["snack"],
-        ["half"],
-        ["buymore"],
-        ["snack", "half"],
-        ["snack", "buymore"],
-        ["half", "buymore"],
-    ]
-    options = shop_plans(c.target_steps, 1, tails, single=True)
-    k, m, tail = options[c.rng.randrange(len(options))]
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his)
+    k, m, tail = draw_shop_plan(c, 1, TAILS, single=True)
+    slots = pronouns(p)
     budget = c.chance(0.45)
     intro(c, setting, p, 0.2)
     budget_at = len(c.facts)
-    costs = buy_items(c, p, k, m, setting)
-    if k >= 2:
-        total, calc = c.calc("total", "+".join(q.v for q in costs), "money")
-        c.say("sum.", SAY_SUM, calc=calc, **slots)
-    else:
-        total = costs[0]
+    total = buy_total(c, p, k, m, setting)
     value = c.v(total)
     if budget:
         b = c.num("budget", (int(value) // 10 + 1 + c.randint(0, 3)) * 10, "money")
@@ -146,13 +144,13 @@ def build(c: Ctx) -> None:
         c.facts.insert(budget_at, text)
         cur, calc = c.calc("left", f"{b.v}-{total.v}", "money")
         c.say("left.", SAY_LEFT, calc=calc, **slots)
-        last_table = {"ask": ASK_LEFT}
+        ask = ASK_LEFT
     else:
         b, bill = bill_for(c, value)
-        c.fact("tch.f", TAIL_CHANGE["fact"], ifable=True, bill=bill, b=b, **slots)
-        cur, calc = c.calc("change", f"{b.v}-{total.v}", "money")
-        c.say("tch.s", TAIL_CHANGE["say"], calc=calc, **slots)
-        last_table = TAIL_CHANGE
+        cur = follow_up(
+            c, "tch", TAIL_CHANGE, "change", f"{b.v}-{total.v}", b=b, bill=bill, **slots
+        )
+        ask = TAIL_CHANGE["ask"]
     c.answer_kind = "money"
     for op in tail:
         value = c.v(cur)
@@ -161,29 +159,20 @@ def build(c: Ctx) -> None:
             if hi < 1:
                 raise Retry("no money left for a snack")
             s = c.num("snack", dollars(c, 100, min(hi * 100, 800), 0.5), "money")
-            c.fact("sn.f", CH_SNACK["fact"], ifable=True, s=s, **slots)
-            cur, calc = c.calc("left", f"{cur.v}-{s.v}", "money")
-            c.say("sn.s", CH_SNACK["say"], calc=calc, **slots)
-            last_table = CH_SNACK
+            cur = follow_up(c, "sn", CH_SNACK, "left", f"{cur.v}-{s.v}", s=s, **slots)
         elif op == "half":
             c.hidden("half", 2, "mult")
-            c.fact("hf.f", CH_HALF["fact"], ifable=True, **slots)
-            cur, calc = c.calc("kept", f"{cur.v}/half", "money")
-            c.say("hf.s", CH_HALF["say"], calc=calc, **slots)
-            last_table = CH_HALF
+            cur = follow_up(c, "hf", CH_HALF, "kept", f"{cur.v}/half", **slots)
         else:
             cents = int(value * 100)
-            noun = c.choice([n for n in L.nouns("buy") if n.hi <= 300])
+            slots["o"] = c.choice([n for n in L.nouns("buy") if n.hi <= 300])
             prices = [p_ for p_ in range(25, 501, 25) if cents % p_ == 0 and 2 <= cents // p_ <= 40]
             if not prices:
                 raise Retry("leftover money does not buy a whole number of items")
             pr = c.num("unit_price", Fraction(c.choice(prices), 100), "money")
-            c.fact("bm.f", CH_BUYMORE["fact"], ifable=True, o=noun, pr=pr, **slots)
-            cur, calc = c.calc("bought", f"{cur.v}/{pr.v}", "count")
-            c.say("bm.s", CH_BUYMORE["say"], calc=calc, o=noun, **slots)
+            cur = follow_up(
+                c, "bm", CH_BUYMORE, "bought", f"{cur.v}/{pr.v}", "count", pr=pr, **slots
+            )
             c.answer_kind = "count"
-            last_table = CH_BUYMORE
-            last_slots = dict(o=noun)
-            c.ask("q.", last_table["ask"], **slots, **last_slots)
-            return
-    c.ask("q.", last_table["ask"], **slots)
+        ask = SPENDS[op]["ask"]
+    c.ask("q.", ask, **slots)

@@ -7,7 +7,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import FRACTION_WORDS_ZH, KW, T, cap, times_word
+from mathlab.data.families._common import (
+    FRACTION_WORDS_EN,
+    FRACTION_WORDS_ZH,
+    KW,
+    T,
+    cap,
+    join_names,
+    times_word,
+)
 from mathlab.data.program import Ctx, Q, Retry
 
 # (noun tag, fact verb, question auxiliary, base verb, zh verb with 了, zh bare verb)
@@ -154,20 +162,20 @@ def _rel_phrase(c: Ctx, kind: str, q: Q | None, m: int, noun) -> tuple[str, str,
         var = f"times{len(c.inputs)}"
         word = times_word(c, var, m)
         return f"{word} as many {noun.pl}", "as", f"*{var}"
-    word = {2: "half", 3: "a third", 4: "a quarter"}[m]
-    return f"{word} as many {noun.pl}", "as", f"/{q.v}"
+    return f"{FRACTION_WORDS_EN[(1, m)]} as many {noun.pl}", "as", f"/{q.v}"
 
 
-def _zh_rel(
-    c: Ctx, kind: str, q: Q | None, m: int, noun, subj: str, ref: str, var: str | None
-) -> str:
-    if kind == "more":
-        return f"{subj}比{ref}多{q}{noun.cl}。"
-    if kind == "fewer":
-        return f"{subj}比{ref}少{q}{noun.cl}。"
+def _zh_rel(c: Ctx, kind: str, q: Q | None, m: int, noun, subj: str, ref: str) -> tuple[str, str]:
+    """(sentence, expression op) for a relation in Chinese; registers a times multiplier."""
     if kind == "times":
-        return f"{subj}是{ref}的{c.num(var, m, 'mult', word=False)}倍。"
-    return f"{subj}是{ref}的{FRACTION_WORDS_ZH[(1, m)]}。"
+        var = f"times{len(c.inputs)}"
+        return f"{subj}是{ref}的{c.num(var, m, 'mult', word=False)}倍。", f"*{var}"
+    op = {"more": "+", "fewer": "-", "frac": "/"}[kind] + q.v
+    if kind == "more":
+        return f"{subj}比{ref}多{q}{noun.cl}。", op
+    if kind == "fewer":
+        return f"{subj}比{ref}少{q}{noun.cl}。", op
+    return f"{subj}是{ref}的{FRACTION_WORDS_ZH[(1, m)]}。", op
 
 
 def build(c: Ctx) -> None:
@@ -189,22 +197,14 @@ def build(c: Ctx) -> None:
     c.fact("cb.", CMP_BASE_P, A=people[0], x=values[0], **slots)
     for i in range(1, n_rel + 1):
         ref = i - 1 if c.chance(0.75) or i == 1 else c.randint(0, i - 1)
-        ref_value = c.v(values[ref])
-        kind, q, m = _relation(c, ref_value, noun)
-        head, conn, op = _rel_phrase(c, kind, q, m, noun) if not zh else ("", "", "")
+        kind, q, m = _relation(c, c.v(values[ref]), noun)
         A, B = people[ref], people[i]
         if zh:
-            var = f"times{len(c.inputs)}"
             subj = f"{B}的{noun.zh}" if vzbare == "" else f"{B}{vzbare}的{noun.zh}"
-            zrel = _zh_rel(c, kind, q, m, noun, subj, str(A), var)
-            op = {
-                "more": f"+{q.v}" if q else "",
-                "fewer": f"-{q.v}" if q else "",
-                "times": f"*{var}",
-                "frac": f"/{q.v}" if q else "",
-            }[kind]
+            zrel, op = _zh_rel(c, kind, q, m, noun, subj, str(A))
             c.fact("cr.", CMP_REL_P, zrel=zrel)
         else:
+            head, conn, op = _rel_phrase(c, kind, q, m, noun)
             c.fact("cr.", CMP_REL_P, A=A, B=B, head=head, conn=conn, **slots)
         val, calc = c.calc("amount", f"{values[ref].v}{op}", "count")
         c.say("cs.", CMP_SAY_P, calc=calc, B=B, **slots)
@@ -213,26 +213,30 @@ def build(c: Ctx) -> None:
         base = c.facts.pop(base_at)
         c.facts.append(base)
         c.ifable = len(c.facts) - 1
-    names = (
-        ("、".join(str(x) for x in people[:-1]) + "和" + str(people[-1]))
-        if zh
-        else (", ".join(str(x) for x in people[:-1]) + " and " + str(people[-1]))
-    )
     vt = "have" if v == "has" else v
     if total:
         _, calc = c.calc("total", "+".join(q.v for q in values), "count")
         c.say("cst.", CMP_SAYT_P, calc=calc, vt=vt, **slots)
-        c.ask(
-            "cqt.",
-            CMP_ASKT_P,
-            do="do" if aux == "does" else "did",
-            names=names,
-            vt=vt,
-            kw=KW[len(people)],
-            **slots,
-        )
+        do = "do" if aux == "does" else "did"
+        names = join_names(people, zh)
+        c.ask("cqt.", CMP_ASKT_P, do=do, names=names, vt=vt, kw=KW[len(people)], **slots)
     else:
         c.ask("cq1.", CMP_ASK1_P, Z=people[-1], does=aux, **slots)
+
+
+def _periods(c: Ctx, k: int) -> tuple[list[str], list[str], str, str, str]:
+    """``k`` consecutive days, months or weeks: (en "on Monday"..., zh, unit, zh unit, span)."""
+    kind = c.choice(["days", "months", "weeks"])
+    if kind == "weeks":
+        zp = [o + "周" for o in L.ORDINALS["zh"][:k]]
+        at = [f"in the {o} week" for o in L.ORDINALS["en"][:k]]
+        return at, zp, "weeks", "周", f"in those {KW[k]} weeks"
+    names, prep, zunit = (L.WEEKDAYS, "on ", "天") if kind == "days" else (L.MONTHS, "in ", "个月")
+    start = c.randint(0, len(names["en"]) - k)
+    zp = names["zh"][start : start + k]
+    at = [prep + d for d in names["en"][start : start + k]]
+    span = f"from {at[0].split(' ', 1)[1]} to {at[-1].split(' ', 1)[1]}"
+    return at, zp, kind, zunit, span
 
 
 def _comparison_periods(c: Ctx, n_rel: int, total: bool) -> None:
@@ -246,26 +250,7 @@ def _comparison_periods(c: Ctx, n_rel: int, total: bool) -> None:
         tag, v, _, vb, vz, vzbare = c.choice([f for f in CMP_PEOPLE if f[1] != "has"])
         S, s = str(p), (p.ta if zh else p.he)
     noun = c.choice(L.nouns(tag))
-    kind_p = c.choice(["days", "months", "weeks"])
-    if kind_p == "days":
-        start = c.randint(0, 7 - k)
-        zp = L.WEEKDAYS["zh"][start : start + k]
-        at = ["on " + d for d in L.WEEKDAYS["en"][start : start + k]]
-        unit, zunit = "days", "天"
-    elif kind_p == "months":
-        start = c.randint(0, 12 - k)
-        zp = L.MONTHS["zh"][start : start + k]
-        at = ["in " + m_ for m_ in L.MONTHS["en"][start : start + k]]
-        unit, zunit = "months", "个月"
-    else:
-        zp = [o + "周" for o in L.ORDINALS["zh"][:k]]
-        at = [f"in the {o} week" for o in L.ORDINALS["en"][:k]]
-        unit, zunit = "weeks", "周"
-    span_en = (
-        f"from {at[0].split(' ', 1)[1]} to {at[-1].split(' ', 1)[1]}"
-        if kind_p != "weeks"
-        else f"in those {KW[k]} weeks"
-    )
+    at, zp, unit, zunit, span_en = _periods(c, k)
     span = f"从{zp[0]}到{zp[-1]}" if zh else span_en
     vz0 = vzbare + "了" if vzbare else "有"
     slots = dict(
@@ -274,30 +259,15 @@ def _comparison_periods(c: Ctx, n_rel: int, total: bool) -> None:
     values = [c.num("base", c.randint(6, 80), "count")]
     c.fact("pb.", CMP_BASE_T, x=values[0], At1=cap(at[0]), at1=at[0], P1=zp[0], **slots)
     for i in range(1, k):
-        ref_value = c.v(values[i - 1])
-        kind, q, m = _relation(c, ref_value, noun)
+        kind, q, m = _relation(c, c.v(values[i - 1]), noun)
         if zh:
-            var = f"times{len(c.inputs)}"
-            zrel = _zh_rel(c, kind, q, m, noun, f"{zp[i]}{vzbare or '卖'}的", zp[i - 1], var)
-            op = {
-                "more": f"+{q.v}" if q else "",
-                "fewer": f"-{q.v}" if q else "",
-                "times": f"*{var}",
-                "frac": f"/{q.v}" if q else "",
-            }[kind]
+            subj = f"{zp[i]}{vzbare or '卖'}的"
+            zrel, op = _zh_rel(c, kind, q, m, noun, subj, zp[i - 1])
             c.fact("pr.", CMP_REL_T, zrel=zrel)
         else:
             head, conn, op = _rel_phrase(c, kind, q, m, noun)
-            c.fact(
-                "pr.",
-                CMP_REL_T,
-                head=head,
-                conn=conn,
-                At2=cap(at[i]),
-                at2=at[i],
-                at1=at[i - 1],
-                **slots,
-            )
+            at2 = dict(At2=cap(at[i]), at2=at[i], at1=at[i - 1])
+            c.fact("pr.", CMP_REL_T, head=head, conn=conn, **at2, **slots)
         val, calc = c.calc("amount", f"{values[i - 1].v}{op}", "count")
         c.say("ps.", CMP_SAY_T, calc=calc, At2=cap(at[i]), at2=at[i], P2=zp[i], **slots)
         values.append(val)

@@ -5,8 +5,17 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import BAGS, T, divisors, fraction_text, intro
-from mathlab.data.program import Ctx, Retry
+from mathlab.data.families._common import (
+    BAGS,
+    T,
+    even_splits,
+    fraction_text,
+    intro,
+    is_food,
+    pronouns,
+    stage,
+)
+from mathlab.data.program import Ctx, Q, Retry
 
 FR_START = T(
     [
@@ -99,37 +108,19 @@ FR_FOOD_VERBS = [
     ("sold", "sell", "卖了"),
     ("gave away", "give away", "送出了"),
 ]
-NICE = [
-    12,
-    20,
-    24,
-    30,
-    36,
-    40,
-    48,
-    60,
-    72,
-    80,
-    90,
-    96,
-    100,
-    120,
-    144,
-    150,
-    160,
-    180,
-    200,
-    240,
-    300,
-    360,
-]
+# starting amounts with many divisors
+NICE = [12, 20, 24, 30, 36, 40, 48, 60, 72, 80, 90, 96]
+NICE += [100, 120, 144, 150, 160, 180, 200, 240, 300, 360]
+STEPS = {"frac": 2, "pct": 2, "sub": 1, "part": 1, "split": 1}
 
 
-def build(c: Ctx) -> None:
-    s = c.target_steps
+def _ops(c: Ctx) -> list[str]:
+    """The operations, in order, that make ``c.target_steps`` steps: maybe ``src`` (boxes of
+    them) first, then fractions or percents taken away (``frac``/``pct``, two steps each) and
+    some more given away (``sub``), ending maybe with one part asked for or the rest split."""
+    r = c.target_steps
     ops: list[str] = []
-    r = s
-    if s >= 2 and c.chance(0.3):
+    if r >= 2 and c.chance(0.3):
         ops.append("src")
         r -= 1
     first = True
@@ -143,13 +134,18 @@ def build(c: Ctx) -> None:
             choices += ["part", "split"] if not first else ["part"]
         op = c.choice(choices)
         ops.append(op)
-        r -= {"frac": 2, "pct": 2, "sub": 1, "part": 1, "split": 1}[op]
+        r -= STEPS[op]
         first = False
+    return ops
+
+
+def build(c: Ctx) -> None:
+    ops = _ops(c)
     p = c.person()
     noun = c.choice([n for n in L.nouns("collect") + L.nouns("bake") + L.nouns("farm")])
     box = c.choice(L.CONTAINERS)
-    food = bool({"bake", "food"} & noun.tags) or noun.sg in ("strawberry", "apple", "orange")
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his, o=noun, box=box)
+    food = is_food(noun)
+    slots = pronouns(p, o=noun, box=box)
     got = "baked" if "bake" in noun.tags else ("picked" if "farm" in noun.tags else "collected")
     intro(
         c, "farm" if "farm" in noun.tags else ("bakery" if "bake" in noun.tags else "store"), p, 0.2
@@ -157,9 +153,8 @@ def build(c: Ctx) -> None:
     if ops[0] == "src":
         a = c.num("boxes", c.randint(2, 10), "count")
         b = c.num("per_box", c.choice([6, 10, 12, 15, 20, 24, 30]), "count")
-        c.fact("src.", FR_SRC, a=a, b=b, **slots)
-        cur, calc = c.calc("total", f"{a.v}*{b.v}", "count")
-        c.say("srcs.", FR_SRC_SAY, calc=calc, **slots)
+        expr = f"{a.v}*{b.v}"
+        cur = stage(c, "src.", FR_SRC, FR_SRC_SAY, "total", expr, "count", a=a, b=b, **slots)
         ops = ops[1:]
     else:
         cur = c.num("total", c.choice(NICE), "count")
@@ -169,46 +164,21 @@ def build(c: Ctx) -> None:
     for i, op in enumerate(ops):
         last = i == len(ops) - 1
         value = c.v(cur)
-        them = (
-            ("它们的" if them_first else "剩下的")
-            if c.lang == "zh"
-            else (
-                "them"
-                if them_first
-                else c.choice(["the rest", f"the remaining {noun.pl}", "what was left"])
-            )
-        )
+        if c.lang == "zh":
+            them = "它们的" if them_first else "剩下的"
+        else:
+            rest = ["the rest", f"the remaining {noun.pl}", "what was left"]
+            them = "them" if them_first else c.choice(rest)
         pool = FR_FOOD_VERBS if food and value <= 40 else FR_VERBS
         verbs = [vv for vv in pool if vv not in used_verbs] or FR_VERBS
         verb, vb, vz = c.choice(verbs)
         used_verbs.append((verb, vb, vz))
         vslots = dict(slots, verb=verb, vb=vb, vz=vz, them=them)
         if op in ("frac", "pct", "part"):
-            if op == "pct" or (op == "part" and c.chance(0.4)):
-                opts = [
-                    x
-                    for x in (10, 20, 25, 40, 50, 60, 75, 30)
-                    if (value * x / 100).denominator == 1 and 0 < value * x / 100 < value
-                ]
-                if not opts:
-                    raise Retry("no percent fits")
-                pq = c.num("percent", c.choice(opts), "percent")
-                f, expr = str(pq), f"{cur.v}*{pq.v}/100"
-            else:
-                opts = [
-                    (a, b)
-                    for b in (2, 3, 4, 5)
-                    for a in range(1, b)
-                    if value % b == 0 and Fraction(a, b).denominator == b
-                ]
-                if not opts:
-                    raise Retry("no fraction fits")
-                a, b = c.choice(opts)
-                qa, qb, f = fraction_text(c, a, b)
-                expr = f"{cur.v}*{qa.v}/{qb.v}"
-            c.fact("pt.", FR_PART, ifable=last, f=f, **vslots)
-            part, calc = c.calc("part", expr, "count")
-            c.say("pts.", FR_PART_SAY, calc=calc, f=f, cur=cur, **vslots)
+            f, expr = _part_of(c, op, cur)
+            part = stage(
+                c, "pt.", FR_PART, FR_PART_SAY, "part", expr, "count", last, f=f, cur=cur, **vslots
+            )
             if op == "part":
                 c.ask("ptq.", FR_PART_ASK, **vslots)
                 return
@@ -220,18 +190,48 @@ def build(c: Ctx) -> None:
                 raise Retry("too few left")
             k = c.num("more", c.randint(2, min(int(value) - 1, 30)), "count")
             q = c.person()
-            c.fact("sb.", FR_SUB, ifable=last, k=k, q=q, **vslots)
-            cur, calc = c.calc("left", f"{cur.v}-{k.v}", "count")
-            c.say("sbs.", FR_SUB_SAY, calc=calc, **vslots)
+            expr = f"{cur.v}-{k.v}"
+            cur = stage(
+                c, "sb.", FR_SUB, FR_SUB_SAY, "left", expr, "count", last, k=k, q=q, **vslots
+            )
         else:
-            options = [d for d in divisors(value, 2, 10) if value / d >= 2]
-            if not options:
-                raise Retry("the rest does not split")
-            n = c.num("parts", c.choice(options), "count")
-            bag, bags = c.choice(BAGS[:2] + [("basket", "baskets")])
-            c.fact("sp.", FR_SPLIT, ifable=True, n=n, bag=bag, bags=bags, **vslots)
-            cur, calc = c.calc("each", f"{cur.v}/{n.v}", "count")
-            c.say("sps.", FR_SPLIT_SAY, calc=calc, bag=bag, **vslots)
-            c.ask("spq.", FR_SPLIT_ASK, bag=bag, **vslots)
+            _split(c, cur, vslots)
             return
     c.ask("q.", FR_REST_ASK, **slots)
+
+
+def _split(c: Ctx, cur: Q, slots: dict) -> None:
+    """What is left, split equally into bags: how many in each."""
+    sizes = even_splits(c.v(cur), 2, 10, 2, "the rest does not split")
+    n = c.num("parts", c.choice(sizes), "count")
+    bag, bags = c.choice(BAGS[:2] + [("basket", "baskets")])
+    slots = dict(slots, n=n, bag=bag, bags=bags)
+    stage(c, "sp.", FR_SPLIT, FR_SPLIT_SAY, "each", f"{cur.v}/{n.v}", "count", True, **slots)
+    c.ask("spq.", FR_SPLIT_ASK, **slots)
+
+
+def _part_of(c: Ctx, op: str, cur: Q) -> tuple[str, str]:
+    """A percent or a fraction of ``cur`` that comes out whole: (how the text writes it, the
+    step's expression)."""
+    value = c.v(cur)
+    if op == "pct" or (op == "part" and c.chance(0.4)):
+        opts = [
+            x
+            for x in (10, 20, 25, 40, 50, 60, 75, 30)
+            if (value * x / 100).denominator == 1 and 0 < value * x / 100 < value
+        ]
+        if not opts:
+            raise Retry("no percent fits")
+        pq = c.num("percent", c.choice(opts), "percent")
+        return str(pq), f"{cur.v}*{pq.v}/100"
+    opts = [
+        (a, b)
+        for b in (2, 3, 4, 5)
+        for a in range(1, b)
+        if value % b == 0 and Fraction(a, b).denominator == b
+    ]
+    if not opts:
+        raise Retry("no fraction fits")
+    a, b = c.choice(opts)
+    qa, qb, f = fraction_text(c, a, b)
+    return f, f"{cur.v}*{qa.v}/{qb.v}"

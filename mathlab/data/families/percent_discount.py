@@ -5,9 +5,9 @@ item, then change or a split.
 from __future__ import annotations
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import T, dollars, intro, plan
-from mathlab.data.families._money import ASK_TOTAL, EXTRA_ITEM, SAY_EXTRA, money_tail
-from mathlab.data.program import Ctx
+from mathlab.data.families._common import T, a_or_an, dollars, intro, plan, pronouns, stage
+from mathlab.data.families._money import ASK_TOTAL, extra_item, money_tail
+from mathlab.data.program import Ctx, Q
 
 BIG_ITEMS = [
     ("jacket", "夹克", "件", 3000, 12000),
@@ -119,43 +119,27 @@ PD_TAX_ASK = T(
 )
 
 
-def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [
-            ("base", 1),
-            ("disc", 1),
-            ("sale", 1),
-            ("direct", 1),
-            ("tax", 2),
-            ("extra", 1),
-            ("end", 1),
-        ],
-        lambda s: (
-            ("disc" in s) != ("direct" in s)
-            and not ("sale" in s and "direct" in s)
-            and ("sale" in s or "direct" in s or not ({"tax", "extra", "end"} & s))
-        ),
+STAGES = "base disc sale direct tax:2 extra end"
+PERCENTS = [10, 15, 20, 25, 30, 40, 50, 5, 35, 60, 75]
+
+
+def _valid(s: frozenset) -> bool:
+    """The discount or the sale price directly; what follows needs the sale price."""
+    return (
+        ("disc" in s) != ("direct" in s)
+        and not ("sale" in s and "direct" in s)
+        and ("sale" in s or "direct" in s or not ({"tax", "extra", "end"} & s))
     )
+
+
+def build(c: Ctx) -> None:
+    chosen = plan(c, STAGES, _valid)
     p = c.person()
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his)
+    slots = pronouns(p)
     c.answer_kind = "money"
     intro(c, "store", p, 0.25)
-    if "base" in chosen:
-        noun = c.choice([n for n in L.nouns("buy") if n.hi >= 200])
-        pr = c.num("price", dollars(c, noun.lo, noun.hi, 0.6), "money")
-        q = c.num("qty", c.randint(2, 10), "count")
-        c.fact("pb.", PD_BASE, q=q, o=noun, pr=pr, **slots)
-        P, calc = c.calc("full", f"{q.v}*{pr.v}", "money")
-        c.say("pbs.", PD_BASE_SAY, calc=calc, q=q, o=noun, **slots)
-        it = "them" if c.lang == "en" else noun.zh
-    else:
-        en, zh, cl, lo, hi = c.choice(BIG_ITEMS)
-        a_item = ("an " if en[0] in "aeiou" else "a ") + en
-        P = c.num("price", dollars(c, lo, hi, 0.7), "money")
-        c.fact("pp.", PD_PRICE, P=P, A_item=a_item, a_item=a_item, item=zh, cl=cl, **slots)
-        it = "the " + en if c.lang == "en" else zh
-    pct = c.num("percent", c.choice([10, 15, 20, 25, 30, 40, 50, 5, 35, 60, 75]), "percent")
+    P, it = _full_price(c, "base" in chosen, slots)
+    pct = c.num("percent", c.choice(PERCENTS), "percent")
     after_disc = not ({"sale", "direct", "tax", "extra", "end"} & chosen)
     c.fact("pd.", PD_DISC, ifable=after_disc, pct=pct, it=it, **slots)
     if "direct" in chosen:
@@ -180,13 +164,27 @@ def build(c: Ctx) -> None:
         c.say("tx2.", PD_TAX2_SAY, calc=calc, **slots)
         ask = PD_TAX_ASK
     if "extra" in chosen:
-        o2 = c.choice(L.nouns("buy"))
-        pr = c.num("extra_price", dollars(c, o2.lo, o2.hi), "money")
-        c.fact("ex.", EXTRA_ITEM, ifable="end" not in chosen, o2=o2, pr=pr, **slots)
-        cur, calc = c.calc("total", f"{cur.v}+{pr.v}", "money")
-        c.say("exs.", SAY_EXTRA, calc=calc, o2=o2, **slots)
+        cur = extra_item(c, cur, L.nouns("buy"), "end" not in chosen, "exs.", slots)
         ask = ASK_TOTAL
     if "end" in chosen:
         money_tail(c, p, cur, [c.choice(["change", "split"])])
         return
     c.ask("q.", ask, it=it, **slots)
+
+
+def _full_price(c: Ctx, base: bool, slots: dict) -> tuple[Q, str]:
+    """The price before the discount (several items, or one big item) and what ``it`` is."""
+    if base:
+        noun = c.choice([n for n in L.nouns("buy") if n.hi >= 200])
+        pr = c.num("price", dollars(c, noun.lo, noun.hi, 0.6), "money")
+        q = c.num("qty", c.randint(2, 10), "count")
+        expr = f"{q.v}*{pr.v}"
+        P = stage(
+            c, "pb.", PD_BASE, PD_BASE_SAY, "full", expr, "money", q=q, o=noun, pr=pr, **slots
+        )
+        return P, "them" if c.lang == "en" else noun.zh
+    en, zh, cl, lo, hi = c.choice(BIG_ITEMS)
+    a_item = a_or_an(en)
+    P = c.num("price", dollars(c, lo, hi, 0.7), "money")
+    c.fact("pp.", PD_PRICE, P=P, A_item=a_item, a_item=a_item, item=zh, cl=cl, **slots)
+    return P, "the " + en if c.lang == "en" else zh

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from mathlab.data.families._common import T, intro, plan
-from mathlab.data.program import Ctx
+from mathlab.data.families._common import T, intro, last_of, plan, pronouns, stage
+from mathlab.data.program import Ctx, Q
 
 # (en verb past, en verb base, zh verb phrase, speed range, hours range, subject is a vehicle)
 MOVES = [
@@ -219,97 +219,108 @@ RD_TIME_ASK = T(
 )
 
 
+STAGES = "speed leg1 leg2:2 again remain tleft"
+
+
+def _valid(s: frozenset) -> bool:
+    return "leg1" in s and ("tleft" not in s or "remain" in s) and not {"again", "remain"} <= s
+
+
 def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [("speed", 1), ("leg1", 1), ("leg2", 2), ("again", 1), ("remain", 1), ("tleft", 1)],
-        lambda s: (
-            "leg1" in s and ("tleft" not in s or "remain" in s) and not {"again", "remain"} <= s
-        ),
-    )
+    chosen = plan(c, STAGES, _valid)
     p = c.person()
-    v, vb, vz, (s_lo, s_hi), (t_lo, t_hi) = c.choice(MOVES)
+    v, vb, vz, speeds, hours = c.choice(MOVES)
     v = v.replace("{his}", p.his)
     km = c.chance(0.4) or c.lang == "zh"
     u, uph = ("kilometers", "kilometers per hour") if km else ("miles", "miles per hour")
     if c.lang == "zh":
         u = "公里"
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his, v=v, vb=vb, vz=vz, u=u, uph=uph)
+    slots = pronouns(p, v=v, vb=vb, vz=vz, u=u, uph=uph)
     intro(c, "travel", p, 0.25)
-    only = chosen == frozenset({"leg1"})
-    if only and c.chance(0.4):  # time = distance / speed
-        s_, t_ = c.randint(s_lo, s_hi), c.randint(t_lo, t_hi)
+    if chosen == frozenset({"leg1"}) and c.chance(0.4):  # time = distance / speed
+        s_, t_ = c.randint(*speeds), c.randint(*hours)
         sq = c.num("speed", s_, "speed")
         D = c.num("distance", s_ * t_, "length")
-        c.fact("tm.", RD_TIME, ifable=False, D=D, s=sq, **slots)
-        _, calc = c.calc("hours", f"{D.v}/{sq.v}", "hours")
-        c.say("tms.", RD_TIME_SAY, calc=calc, **slots)
+        stage(c, "tm.", RD_TIME, RD_TIME_SAY, "hours", f"{D.v}/{sq.v}", "hours", D=D, s=sq, **slots)
         c.ask("tmq.", RD_TIME_ASK, **slots)
         c.answer_kind = "hours"
         return
-    order = ["leg1", "leg2", "again", "remain", "tleft"]
-    last = [x for x in order if x in chosen][-1]
+    last = last_of(chosen, ["leg1", "leg2", "again", "remain", "tleft"])
     if "speed" in chosen:
-        s_, t0 = c.randint(s_lo, s_hi), c.randint(t_lo, t_hi)
+        s_, t0 = c.randint(*speeds), c.randint(*hours)
         t0q = c.num("hours0", t0, "hours")
         D0 = c.num("distance0", s_ * t0, "length")
-        c.fact("sp.", RD_SPEED, D0=D0, t0=t0q, **slots)
-        speed, calc = c.calc("speed", f"{D0.v}/{t0q.v}", "speed")
-        c.say("sps.", RD_SPEED_SAY, calc=calc, **slots)
-        t = c.num("hours", c.randint(t_lo, t_hi), "hours")
+        expr = f"{D0.v}/{t0q.v}"
+        speed = stage(
+            c, "sp.", RD_SPEED, RD_SPEED_SAY, "speed", expr, "speed", D0=D0, t0=t0q, **slots
+        )
+        t = c.num("hours", c.randint(*hours), "hours")
         c.fact("l1b.", RD_LEG1B, ifable=last == "leg1", t=t, **slots)
+        cur, calc = c.calc("distance", f"{speed.v}*{t.v}", "length")
+        c.say("l1s.", RD_LEG1_SAY, calc=calc, t=t, **slots)
     else:
-        speed = c.num("speed", c.randint(s_lo, s_hi), "speed")
-        t = c.num("hours", c.randint(t_lo, t_hi), "hours")
-        c.fact("l1.", RD_LEG1, s=speed, t=t, **slots)
-    cur, calc = c.calc("distance", f"{speed.v}*{t.v}", "length")
-    c.say("l1s.", RD_LEG1_SAY, calc=calc, t=t, **slots)
+        speed = c.num("speed", c.randint(*speeds), "speed")
+        t = c.num("hours", c.randint(*hours), "hours")
+        expr = f"{speed.v}*{t.v}"
+        cur = stage(
+            c, "l1.", RD_LEG1, RD_LEG1_SAY, "distance", expr, "length", s=speed, t=t, **slots
+        )
     c.answer_kind = "length"
-    ask, ask_slots = RD_ASK1, {}
+    ask = RD_ASK1
     if "leg2" in chosen:
-        s2 = c.num("speed2", c.randint(s_lo, s_hi), "speed")
-        t2 = c.num("hours2", c.randint(2, max(2, t_hi - 1)), "hours")
-        c.fact("l2.", RD_LEG2, ifable=False, s2=s2, t2=t2, **slots)
-        d2, calc = c.calc("distance2", f"{s2.v}*{t2.v}", "length")
-        c.say("l2s.", RD_LEG2_SAY, calc=calc, **slots)
+        s2 = c.num("speed2", c.randint(*speeds), "speed")
+        t2 = c.num("hours2", c.randint(2, max(2, hours[1] - 1)), "hours")
+        expr = f"{s2.v}*{t2.v}"
+        d2 = stage(
+            c, "l2.", RD_LEG2, RD_LEG2_SAY, "distance2", expr, "length", s2=s2, t2=t2, **slots
+        )
         cur, calc = c.calc("total", f"{cur.v}+{d2.v}", "length")
         c.say("sums.", RD_SUM_SAY, calc=calc, **slots)
         ask = RD_SUM_ASK
     if "again" in chosen:
-        if c.chance(0.4):
-            c.hidden("ways", 2, "mult")
-            c.fact("rt.", RD_ROUND, ifable=last == "again", **slots)
-            cur, calc = c.calc("round_trip", f"{cur.v}*ways", "length")
-            c.say("rts.", RD_ROUND_SAY, calc=calc, **slots)
-            ask = RD_ROUND_ASK
-        else:
-            n = c.num("trips", c.randint(2, 6), "count")
-            c.fact("rp.", RD_REPEAT, ifable=last == "again", n=n, **slots)
-            cur, calc = c.calc("all_trips", f"{cur.v}*{n.v}", "length")
-            c.say("rps.", RD_REPEAT_SAY, calc=calc, n=n, **slots)
-            ask = RD_REPEAT_ASK
+        cur, ask = _again(c, cur, last == "again", slots)
     if "remain" in chosen:
-        if "tleft" in chosen:
-            s3 = c.randint(s_lo, s_hi)
-            rest = s3 * c.randint(2, t_hi + 1)
-        else:
-            s3, rest = None, c.randint(5, 200)
-        D = c.num("goal", c.v(cur) + rest, "length")
-        text = c.fill("rm.", RD_REMAIN, D=D, **slots)
-        if last == "remain":
-            c.facts.append(text)
-            c.ifable = len(c.facts) - 1
-        else:  # the goal reads best near the start
-            c.facts.insert(1 if len(c.facts) > 1 and c.chance(0.5) else len(c.facts), text)
-            c.ifable = None
-        cur, calc = c.calc("remaining", f"{D.v}-{cur.v}", "length")
-        c.say("rms.", RD_REMAIN_SAY, calc=calc, **slots)
-        ask = RD_REMAIN_ASK
-        if "tleft" in chosen:
-            s3q = c.num("speed3", s3, "speed")
-            c.fact("tl.", RD_TLEFT, ifable=True, s3=s3q, **slots)
-            cur, calc = c.calc("hours_left", f"{cur.v}/{s3q.v}", "hours")
-            c.say("tls.", RD_TLEFT_SAY, calc=calc, **slots)
-            ask = RD_TLEFT_ASK
-            c.answer_kind = "hours"
-    c.ask("q.", ask, **slots, **ask_slots)
+        ask = _remain(c, chosen, last, cur, speeds, hours, slots)
+    c.ask("q.", ask, **slots)
+
+
+def _again(c: Ctx, cur: Q, ifable: bool, slots: dict) -> tuple[Q, dict]:
+    """The same trip back home (a round trip) or ``n`` times; the question template."""
+    if c.chance(0.4):
+        c.hidden("ways", 2, "mult")
+        expr = f"{cur.v}*ways"
+        cur = stage(c, "rt.", RD_ROUND, RD_ROUND_SAY, "round_trip", expr, "length", ifable, **slots)
+        return cur, RD_ROUND_ASK
+    n = c.num("trips", c.randint(2, 6), "count")
+    expr = f"{cur.v}*{n.v}"
+    cur = stage(
+        c, "rp.", RD_REPEAT, RD_REPEAT_SAY, "all_trips", expr, "length", ifable, n=n, **slots
+    )
+    return cur, RD_REPEAT_ASK
+
+
+def _remain(c: Ctx, chosen, last, cur: Q, speeds, hours, slots: dict) -> dict:
+    """The trip's whole length, what remains of it and maybe the hours that takes; the
+    question template."""
+    if "tleft" in chosen:
+        s3 = c.randint(*speeds)
+        rest = s3 * c.randint(2, hours[1] + 1)
+    else:
+        s3, rest = None, c.randint(5, 200)
+    D = c.num("goal", c.v(cur) + rest, "length")
+    text = c.fill("rm.", RD_REMAIN, D=D, **slots)
+    if last == "remain":
+        c.facts.append(text)
+        c.ifable = len(c.facts) - 1
+    else:  # the goal reads best near the start
+        c.facts.insert(1 if len(c.facts) > 1 and c.chance(0.5) else len(c.facts), text)
+        c.ifable = None
+    cur, calc = c.calc("remaining", f"{D.v}-{cur.v}", "length")
+    c.say("rms.", RD_REMAIN_SAY, calc=calc, **slots)
+    if "tleft" not in chosen:
+        return RD_REMAIN_ASK
+    s3q = c.num("speed3", s3, "speed")
+    expr = f"{cur.v}/{s3q.v}"
+    stage(c, "tl.", RD_TLEFT, RD_TLEFT_SAY, "hours_left", expr, "hours", True, s3=s3q, **slots)
+    c.answer_kind = "hours"
+    return RD_TLEFT_ASK

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from mathlab.data.families._common import T, intro, plan
-from mathlab.data.program import Ctx, Retry
+from mathlab.data.families._common import T, intro, last_of, plan, pronouns, stage
+from mathlab.data.program import Ctx, Q, Retry
 
 JOBS = [
     ("babysitting", "照看小孩"),
@@ -140,44 +140,29 @@ SE_WEEKS_ASK = T(
 )
 
 
+STAGES = "wage days bonus spend repeat goal goal_n"
+WAGES = [8, 9, 10, 11, 12, 12.5, 14, 15, 16, 18, 20, 7.5]
+
+
+def _valid(s: frozenset) -> bool:
+    """One goal at most; the periods a goal takes are not asked after repeating."""
+    return not {"goal", "goal_n"} <= s and not ("goal_n" in s and "repeat" in s)
+
+
 def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [
-            ("wage", 1),
-            ("days", 1),
-            ("bonus", 1),
-            ("spend", 1),
-            ("repeat", 1),
-            ("goal", 1),
-            ("goal_n", 1),
-        ],
-        lambda s: not {"goal", "goal_n"} <= s and not ("goal_n" in s and "repeat" in s),
-    )
+    chosen = plan(c, STAGES, _valid)
     p = c.person()
     job, jobz = c.choice(JOBS)
-    slots = dict(
-        p=p,
-        he=p.he,
-        He=p.He,
-        him=p.him,
-        his=p.his,
-        job=job,
-        jobz=jobz,
-        per="day",
-        perz="天",
-        perz2="天",
-    )
+    slots = pronouns(p, job=job, jobz=jobz, per="day", perz="天", perz2="天")
     intro(c, "saving", p, 0.25)
     c.answer_kind = "money"
-    order = ["wage", "days", "bonus", "spend", "repeat", "goal", "goal_n"]
-    last = [x for x in order if x in chosen][-1]
+    last = last_of(chosen, ["wage", "days", "bonus", "spend", "repeat", "goal", "goal_n"])
     if "wage" in chosen:
-        h = c.num("hourly", c.choice([8, 9, 10, 11, 12, 12.5, 14, 15, 16, 18, 20, 7.5]), "money")
+        h = c.num("hourly", c.choice(WAGES), "money")
         t = c.num("hours", c.randint(2, 8), "hours")
-        c.fact("wg.", SE_WAGE, h=h, t=t, **slots)
-        cur, calc = c.calc("daily", f"{h.v}*{t.v}", "money")
-        c.say("wgs.", SE_WAGE_SAY, calc=calc, **slots)
+        cur = stage(
+            c, "wg.", SE_WAGE, SE_WAGE_SAY, "daily", f"{h.v}*{t.v}", "money", h=h, t=t, **slots
+        )
         ask = SE_WAGE_ASK
     else:
         cur = c.num("daily", c.choice(range(20, 161, 5)), "money")
@@ -185,16 +170,16 @@ def build(c: Ctx) -> None:
         ask = None
     if "days" in chosen:
         d = c.num("days", c.randint(2, 6), "count")
-        c.fact("dy.", SE_DAYS, ifable=last == "days", d=d, **slots)
-        cur, calc = c.calc("weekly", f"{cur.v}*{d.v}", "money")
-        c.say("dys.", SE_DAYS_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}*{d.v}", last == "days"
+        cur = stage(c, "dy.", SE_DAYS, SE_DAYS_SAY, "weekly", expr, "money", ifable, d=d, **slots)
         ask = SE_DAYS_ASK
         slots.update(per="week", perz="周", perz2="周")
     if "bonus" in chosen:
         b = c.num("tips", c.choice(range(5, 55, 5)), "money")
-        c.fact("bn.", SE_BONUS, ifable=last == "bonus", b=b, **slots)
-        cur, calc = c.calc("with_tips", f"{cur.v}+{b.v}", "money")
-        c.say("bns.", SE_BONUS_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}+{b.v}", last == "bonus"
+        cur = stage(
+            c, "bn.", SE_BONUS, SE_BONUS_SAY, "with_tips", expr, "money", ifable, b=b, **slots
+        )
         ask = SE_BONUS_ASK
     if "spend" in chosen:
         thing, thingz = c.choice(SPEND_ON)
@@ -202,30 +187,38 @@ def build(c: Ctx) -> None:
         if hi < 5:
             raise Retry("too little to spend")
         s_ = c.num("spent", c.randint(2, min(hi, 100)), "money")
-        c.fact("sp.", SE_SPEND, ifable=last == "spend", s=s_, thing=thing, thingz=thingz, **slots)
-        cur, calc = c.calc("saved", f"{cur.v}-{s_.v}", "money")
-        c.say("sps.", SE_SPEND_SAY, calc=calc, **slots)
+        spent = dict(s=s_, thing=thing, thingz=thingz)
+        expr, ifable = f"{cur.v}-{s_.v}", last == "spend"
+        cur = stage(
+            c, "sp.", SE_SPEND, SE_SPEND_SAY, "saved", expr, "money", ifable, **spent, **slots
+        )
         ask = SE_SPEND_ASK
     earn, earnz = ("save", "存") if "spend" in chosen else ("earn", "挣")
     if "repeat" in chosen:
         n = c.num("periods", c.randint(2, 10), "count")
-        c.fact("rp.", SE_REPEAT, ifable=last == "repeat", n=n, **slots)
-        cur, calc = c.calc("total", f"{cur.v}*{n.v}", "money")
-        c.say("rps.", SE_REPEAT_SAY, calc=calc, n=n, **slots)
+        expr, ifable = f"{cur.v}*{n.v}", last == "repeat"
+        cur = stage(
+            c, "rp.", SE_REPEAT, SE_REPEAT_SAY, "total", expr, "money", ifable, n=n, **slots
+        )
         ask = SE_REPEAT_ASK
-    if "goal" in chosen:
-        G = c.num("goal", int(c.v(cur)) + c.randint(5, 300), "money")
-        item, itemz = _goal_item(c, c.v(G))
-        c.fact("gl.", SE_GOAL, ifable=True, G=G, item=item, itemz=itemz, **slots)
-        cur, calc = c.calc("needed", f"{G.v}-{cur.v}", "money")
-        c.say("gls.", SE_GOAL_SAY, calc=calc, **slots)
-        ask = SE_GOAL_ASK
-    if "goal_n" in chosen:
-        G = c.num("goal", c.v(cur) * c.randint(2, 12), "money")
-        item, itemz = _goal_item(c, c.v(G))
-        c.fact("gn.", SE_GOAL, ifable=True, G=G, item=item, itemz=itemz, **slots)
-        cur, calc = c.calc("periods_needed", f"{G.v}/{cur.v}", "count")
-        c.say("gns.", SE_WEEKS_SAY, calc=calc, **slots)
-        ask = SE_WEEKS_ASK
-        c.answer_kind = "count"
+    if {"goal", "goal_n"} & chosen:
+        ask = _goal(c, cur, "goal_n" in chosen, slots)
     c.ask("q.", ask, earn=earn, earnz=earnz, **slots)
+
+
+def _goal(c: Ctx, cur: Q, periods: bool, slots: dict) -> dict:
+    """Something to save up for: the money still needed or (``periods``) how many periods
+    of ``cur`` it takes; the question template."""
+    if periods:
+        G = c.num("goal", c.v(cur) * c.randint(2, 12), "money")
+    else:
+        G = c.num("goal", int(c.v(cur)) + c.randint(5, 300), "money")
+    item, itemz = _goal_item(c, c.v(G))
+    goal = dict(slots, G=G, item=item, itemz=itemz)
+    if not periods:
+        stage(c, "gl.", SE_GOAL, SE_GOAL_SAY, "needed", f"{G.v}-{cur.v}", "money", True, **goal)
+        return SE_GOAL_ASK
+    expr = f"{G.v}/{cur.v}"
+    stage(c, "gn.", SE_GOAL, SE_WEEKS_SAY, "periods_needed", expr, "count", True, **goal)
+    c.answer_kind = "count"
+    return SE_WEEKS_ASK

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import BAGS, T, divisors, intro, plan
-from mathlab.data.program import Ctx, Retry
+from mathlab.data.families._common import (
+    BAGS,
+    T,
+    even_splits,
+    intro,
+    is_food,
+    plan,
+    pronouns,
+    stage,
+)
+from mathlab.data.program import Ctx, Q, Retry
 
 RECIPIENTS = [
     ("friends", "friend", "朋友"),
@@ -159,35 +168,20 @@ GIVERS = {
 
 
 def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [("src", 1), ("gift", 1), ("keep", 1), ("share", 1), ("eat", 1), ("bags", 1)],
-        lambda s: "share" in s,
-    )
+    chosen = plan(c, "src gift keep share eat bags", lambda s: "share" in s)
     p = c.person()
     noun = c.choice(L.nouns("share"))
     box = c.choice(L.CONTAINERS)
     r_pl, r_sg, r_zh = c.choice(RECIPIENTS)
     r = r_zh if c.lang == "zh" else r_pl
-    slots = dict(
-        p=p,
-        he=p.he,
-        He=p.He,
-        him=p.him,
-        his=p.his,
-        himself=p.himself,
-        o=noun,
-        box=box,
-        r=r,
-        r1=r_sg,
-    )
+    slots = pronouns(p, o=noun, box=box, r=r, r1=r_sg)
     intro(c, c.choice(["school", "party", "bakery" if "bake" in noun.tags else "store"]), p, 0.25)
     if "src" in chosen:
         a = c.num("boxes", c.randint(2, 8), "count")
         b = c.num("per_box", c.choice([4, 5, 6, 8, 10, 12, 15, 16, 18, 20, 24]), "count")
-        c.fact("src.", SH_SRC, a=a, b=b, **slots)
-        cur, calc = c.calc("total", f"{a.v}*{b.v}", "count")
-        c.say("srcs.", SH_SRC_SAY, calc=calc, a=a, **slots)
+        cur = stage(
+            c, "src.", SH_SRC, SH_SRC_SAY, "total", f"{a.v}*{b.v}", "count", a=a, b=b, **slots
+        )
     else:
         cur = c.num("total", c.randint(2, 10) * c.randint(3, 15), "count")
         c.fact("st.", SH_START, T=cur, **slots)
@@ -196,32 +190,36 @@ def build(c: Ctx) -> None:
         g = c.num("more", c.randint(2, 20), "count")
         q = c.person()
         rel = c.choice(GIVERS[p.female])
-        c.fact("gift.", SH_GIFT, g=g, q=q, rel=rel, **slots)
-        cur, calc = c.calc("now", f"{cur.v}+{g.v}", "count")
-        c.say("gifts.", SH_GIFT_SAY, calc=calc, **slots)
+        expr = f"{cur.v}+{g.v}"
+        cur = stage(
+            c, "gift.", SH_GIFT, SH_GIFT_SAY, "now", expr, "count", g=g, q=q, rel=rel, **slots
+        )
     if "keep" in chosen:
         hi = min(int(c.v(cur)) - 4, 15)
         if hi < 2:
             raise Retry("too few to keep some")
         k = c.num("kept", c.randint(2, max(2, hi)), "count")
-        c.fact("keep.", SH_KEEP, k=k, **slots)
-        cur, calc = c.calc("to_share", f"{cur.v}-{k.v}", "count")
-        c.say("keeps.", SH_KEEP_SAY, calc=calc, **slots)
+        cur = stage(
+            c, "keep.", SH_KEEP, SH_KEEP_SAY, "to_share", f"{cur.v}-{k.v}", "count", k=k, **slots
+        )
         them = ("剩下的" + noun.zh) if c.lang == "zh" else "the rest"
+    _share(c, chosen, cur, them, slots)
+
+
+def _share(c: Ctx, chosen: frozenset, cur: Q, them: str, slots: dict) -> None:
+    """Share ``cur`` equally; then maybe each eats some and packs the rest into bags."""
     need = 2 + ("eat" in chosen) * 2 + ("bags" in chosen) * 2
-    options = [d for d in divisors(c.v(cur), 2, 10) if c.v(cur) / d >= need]
-    if not options:
-        raise Retry("no even split")
-    n = c.num("people", c.choice(options), "people")
+    n = c.num("people", c.choice(even_splits(c.v(cur), 2, 10, need, "no even split")), "people")
     last = not ({"eat", "bags"} & chosen)
-    c.fact("share.", SH_SHARE, ifable=last, n=n, them=them, **slots)
-    cur, calc = c.calc("each", f"{cur.v}/{n.v}", "count")
-    c.say("shares.", SH_SHARE_SAY, calc=calc, **slots)
+    expr = f"{cur.v}/{n.v}"
+    cur = stage(
+        c, "share.", SH_SHARE, SH_SHARE_SAY, "each", expr, "count", last, n=n, them=them, **slots
+    )
     if last:
         c.ask("shareq.", SH_SHARE_ASK, **slots)
         return
     if "eat" in chosen:
-        food = bool({"bake", "food"} & noun.tags) or noun.sg in ("apple", "orange", "strawberry")
+        food = is_food(slots["o"])
         if c.lang == "zh":
             verb = "吃了" if food else c.choice(["送出了", "用掉了"])
         else:
@@ -230,18 +228,14 @@ def build(c: Ctx) -> None:
         if hi < 2:
             raise Retry("nothing left to eat")
         e = c.num("used", c.randint(2, hi), "count")
-        c.fact("eat.", SH_EAT, ifable="bags" not in chosen, e=e, verb=verb, **slots)
-        cur, calc = c.calc("left_each", f"{cur.v}-{e.v}", "count")
-        c.say("eats.", SH_EAT_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}-{e.v}", "bags" not in chosen
+        slots = dict(slots, verb=verb)
+        cur = stage(c, "eat.", SH_EAT, SH_EAT_SAY, "left_each", expr, "count", ifable, e=e, **slots)
         if "bags" not in chosen:
             c.ask("eatq.", SH_EAT_ASK, **slots)
             return
-    options = [d for d in divisors(c.v(cur), 2, 10) if c.v(cur) / d >= 2]
-    if not options:
-        raise Retry("no even packing")
-    b = c.num("per_bag", c.choice(options), "count")
+    b = c.num("per_bag", c.choice(even_splits(c.v(cur), 2, 10, 2, "no even packing")), "count")
     bag, bags = c.choice(BAGS)
-    c.fact("bags.", SH_BAGS, ifable=True, b=b, bag=bag, bags=bags, **slots)
-    cur, calc = c.calc("bags", f"{cur.v}/{b.v}", "count")
-    c.say("bagss.", SH_BAGS_SAY, calc=calc, bag=bag, bags=bags, **slots)
-    c.ask("bagsq.", SH_BAGS_ASK, bag=bag, bags=bags, **slots)
+    slots = dict(slots, bag=bag, bags=bags)
+    stage(c, "bags.", SH_BAGS, SH_BAGS_SAY, "bags", f"{cur.v}/{b.v}", "count", True, b=b, **slots)
+    c.ask("bagsq.", SH_BAGS_ASK, **slots)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from mathlab.data.families._common import intro
+from mathlab.data.families._common import intro, pronouns
 from mathlab.data.families._money import (
     ASK_TOTAL,
-    SAY_SUM,
     SETTINGS_BUY,
-    buy_items,
+    buy_total,
+    draw_shop_plan,
     money_tail,
-    shop_plans,
     tail_options,
 )
 from mathlab.data.program import Ctx
@@ -18,18 +17,11 @@ from mathlab.data.program import Ctx
 def build(c: Ctx) -> None:
     p = c.person()
     setting = c.choice(SETTINGS_BUY)
-    options = shop_plans(c.target_steps, 0, tail_options(3, change=False))
-    k, m, tail = options[c.rng.randrange(len(options))]
+    k, m, tail = draw_shop_plan(c, 0, tail_options(3, change=False))
     intro(c, setting, p)
-    costs = buy_items(c, p, k, m, setting)
-    slots = dict(p=p, he=p.he, his=p.his)
-    if k >= 2:
-        total, calc = c.calc("total", "+".join(q.v for q in costs), "money")
-        c.say("sum.", SAY_SUM, calc=calc, **slots)
-    else:
-        total = costs[0]
+    total = buy_total(c, p, k, m, setting)
     c.answer_kind = "money"
     if tail:
         money_tail(c, p, total, tail)
     else:
-        c.ask("q.", ASK_TOTAL, **slots)
+        c.ask("q.", ASK_TOTAL, **pronouns(p))

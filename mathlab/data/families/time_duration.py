@@ -4,8 +4,17 @@ length in minutes, what is left and equal sittings.
 
 from __future__ import annotations
 
-from mathlab.data.families._common import T, divisors, intro, plan
-from mathlab.data.program import Ctx, Person, Retry
+from mathlab.data.families._common import (
+    T,
+    a_or_an,
+    even_splits,
+    intro,
+    last_of,
+    plan,
+    pronouns,
+    stage,
+)
+from mathlab.data.program import Ctx, Retry
 
 # (3rd person, -ing, zh)
 ACTIVITIES = [
@@ -260,75 +269,67 @@ TD_PARTS_ASK = T(
 )
 
 
-def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [
-            ("sum", 1),
-            ("days", 1),
-            ("extra", 1),
-            ("weeks", 1),
-            ("hours", 1),
-            ("goal", 1),
-            ("conv", 1),
-            ("done", 1),
-            ("parts", 1),
-        ],
-        lambda s: (
-            (
-                not ({"conv", "done", "parts"} & s)
-                and ("extra" not in s or "days" in s)
-                and ("weeks" not in s or "days" in s)
-                and ("goal" not in s or "hours" in s)
-            )
-            or (
-                s <= {"conv", "done", "parts"} and "conv" in s and ("parts" not in s or "done" in s)
-            )
-        ),
+STAGES = "sum days extra weeks hours goal conv done parts"
+MOVIE = {"conv", "done", "parts"}
+
+
+def _valid(s: frozenset) -> bool:
+    """A routine (sum, days, extra, weeks, hours, goal) or a movie (conv, done, parts), each
+    stage with the one it builds on."""
+    if s & MOVIE:
+        return s <= MOVIE and "conv" in s and ("parts" not in s or "done" in s)
+    return (
+        ("extra" not in s or "days" in s)
+        and ("weeks" not in s or "days" in s)
+        and ("goal" not in s or "hours" in s)
     )
+
+
+def build(c: Ctx) -> None:
+    chosen = plan(c, STAGES, _valid)
     p = c.person()
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his)
+    slots = pronouns(p)
     if "conv" in chosen:
-        _time_movie(c, p, chosen, slots)
+        _movie(c, chosen, slots)
         return
     (v, ving, vz), (v2, ving2, vz2) = c.rng.sample(ACTIVITIES, 2)
     v, ving, v2, ving2 = (x.replace("{his}", p.his) for x in (v, ving, v2, ving2))
-    slots.update(v=v, ving=ving, vz=vz, v2=v2, ving2=ving2, vz2=vz2)
     act = "on these activities" if "sum" in chosen else ving
-    slots["act"] = act
+    slots.update(v=v, ving=ving, vz=vz, v2=v2, ving2=ving2, vz2=vz2, act=act)
     intro(c, c.choice(["sports", "school"]), p, 0.2)
-    order = ["sum", "days", "extra", "weeks", "hours", "goal"]
-    last = [x for x in order if x in chosen][-1]
+    last = last_of(chosen, ["sum", "days", "extra", "weeks", "hours", "goal"])
+    days = "days" in chosen
     if "sum" in chosen:
         a = c.num("minutes_a", c.choice(range(10, 95, 5)), "minutes")
         b = c.num("minutes_b", c.choice(range(10, 65, 5)), "minutes")
-        c.fact("su.", TD_SUM_SESSION if "days" in chosen else TD_SUM, a=a, b=b, **slots)
-        cur, calc = c.calc("daily", f"{a.v}+{b.v}", "minutes")
-        c.say("sus.", TD_SUM_SAY, calc=calc, **slots)
-        ask, scope, zscope = TD_SUM_ASK, "each day", "每天"
-        if "days" in chosen:
+        fact, expr = (TD_SUM_SESSION if days else TD_SUM), f"{a.v}+{b.v}"
+        cur = stage(c, "su.", fact, TD_SUM_SAY, "daily", expr, "minutes", a=a, b=b, **slots)
+        ask = TD_SUM_ASK
+        if days:
             slots["act"] = "in each session"
     else:
         cur = c.num("minutes", c.choice(range(15, 125, 5)), "minutes")
-        c.fact("dl.", TD_SESSION if "days" in chosen else TD_DAILY, m=cur, **slots)
-        ask, scope, zscope = None, "each day", "每天"
-    if "days" in chosen:
+        c.fact("dl.", TD_SESSION if days else TD_DAILY, m=cur, **slots)
+        ask = None
+    scope, zscope = "each day", "每天"
+    if days:
         d = c.num("days", c.randint(2, 7), "count")
-        c.fact("dy.", TD_DAYS, ifable=last == "days", d=d, **slots)
-        cur, calc = c.calc("weekly", f"{cur.v}*{d.v}", "minutes")
-        c.say("dys.", TD_DAYS_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}*{d.v}", last == "days"
+        cur = stage(c, "dy.", TD_DAYS, TD_DAYS_SAY, "weekly", expr, "minutes", ifable, d=d, **slots)
         ask, scope, zscope = TD_WEEK_ASK, "each week", "每周"
     if "extra" in chosen:
         e = c.num("extra", c.choice(range(10, 95, 5)), "minutes")
-        c.fact("ex.", TD_EXTRA, ifable=last == "extra", e=e, **slots)
-        cur, calc = c.calc("weekly_total", f"{cur.v}+{e.v}", "minutes")
-        c.say("exs.", TD_EXTRA_SAY, calc=calc, **slots)
+        expr, ifable = f"{cur.v}+{e.v}", last == "extra"
+        cur = stage(
+            c, "ex.", TD_EXTRA, TD_EXTRA_SAY, "weekly_total", expr, "minutes", ifable, e=e, **slots
+        )
         ask = TD_WEEK_ASK
     if "weeks" in chosen:
         w = c.num("weeks", c.randint(2, 12), "count")
-        c.fact("wk.", TD_WEEKS, ifable=last == "weeks", w=w, **slots)
-        cur, calc = c.calc("all_minutes", f"{cur.v}*{w.v}", "minutes")
-        c.say("wks.", TD_WEEKS_SAY, calc=calc, w=w, **slots)
+        expr, ifable = f"{cur.v}*{w.v}", last == "weeks"
+        cur = stage(
+            c, "wk.", TD_WEEKS, TD_WEEKS_SAY, "all_minutes", expr, "minutes", ifable, w=w, **slots
+        )
         ask, scope, zscope = TD_WEEKS_ASK, "in all", "总共"
     c.answer_kind = "minutes"
     if "hours" in chosen:
@@ -340,16 +341,17 @@ def build(c: Ctx) -> None:
         c.answer_kind = "hours"
     if "goal" in chosen:
         G = c.num("goal", int(c.v(cur)) + c.randint(2, 30), "hours")
-        c.fact("gl.", TD_GOAL, ifable=True, G=G, **slots)
-        cur, calc = c.calc("hours_left", f"{G.v}-{cur.v}", "hours")
-        c.say("gls.", TD_GOAL_SAY, calc=calc, **slots)
+        expr = f"{G.v}-{cur.v}"
+        stage(c, "gl.", TD_GOAL, TD_GOAL_SAY, "hours_left", expr, "hours", True, G=G, **slots)
         ask = TD_GOAL_ASK
     c.ask("q.", ask, scope=scope, zscope=zscope, **slots)
 
 
-def _time_movie(c: Ctx, p: Person, chosen, slots) -> None:
+def _movie(c: Ctx, chosen: frozenset, slots: dict) -> None:
+    """A movie's length in minutes, maybe the minutes left after watching some, maybe those
+    split into equal sittings."""
     ev, vd, evz, vdz = c.choice(EVENTS)
-    a_ev = ("an " if ev[0] in "aeiou" else "a ") + ev
+    a_ev = a_or_an(ev)
     slots.update(ev=ev, a_ev=a_ev, A_ev=a_ev.capitalize(), evz=evz, vd=vd, vdz=vdz)
     h = c.num("hours", c.randint(2, 4), "hours", word=False)
     if c.chance(0.5):
@@ -364,21 +366,15 @@ def _time_movie(c: Ctx, p: Person, chosen, slots) -> None:
     if "done" not in chosen:
         c.ask("cvq.", TD_CONV_ASK, **slots)
         return
-    total = int(c.v(cur))
-    x = c.num(
-        "watched", c.choice(range(10, total - (39 if "parts" in chosen else 9), 5)), "minutes"
+    parts = "parts" in chosen
+    x = c.num("watched", c.choice(range(10, int(c.v(cur)) - (39 if parts else 9), 5)), "minutes")
+    cur = stage(
+        c, "dn.", TD_DONE, TD_DONE_SAY, "left", f"{cur.v}-{x.v}", "minutes", not parts, x=x, **slots
     )
-    c.fact("dn.", TD_DONE, ifable="parts" not in chosen, x=x, **slots)
-    cur, calc = c.calc("left", f"{cur.v}-{x.v}", "minutes")
-    c.say("dns.", TD_DONE_SAY, calc=calc, **slots)
-    if "parts" not in chosen:
+    if not parts:
         c.ask("dnq.", TD_DONE_ASK, **slots)
         return
-    options = divisors(c.v(cur), 2, 6)
-    if not options:
-        raise Retry("the rest does not split evenly")
-    n = c.num("parts", c.choice(options), "count")
-    c.fact("pt.", TD_PARTS, ifable=True, n=n, **slots)
-    cur, calc = c.calc("each", f"{cur.v}/{n.v}", "minutes")
-    c.say("pts.", TD_PARTS_SAY, calc=calc, **slots)
+    sizes = even_splits(c.v(cur), 2, 6, 1, "the rest does not split evenly")
+    n = c.num("parts", c.choice(sizes), "count")
+    stage(c, "pt.", TD_PARTS, TD_PARTS_SAY, "each", f"{cur.v}/{n.v}", "minutes", True, n=n, **slots)
     c.ask("ptq.", TD_PARTS_ASK, **slots)

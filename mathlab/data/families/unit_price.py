@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from mathlab.data import lexicon as L
-from mathlab.data.families._common import T, dollars
-from mathlab.data.families._money import ASK_TOTAL, EXTRA_ITEM, SAY_EXTRA, money_tail, tail_options
-from mathlab.data.program import Ctx, Person, Retry
+from mathlab.data.families._common import T, dollars, pronouns
+from mathlab.data.families._money import ASK_TOTAL, extra_item, money_tail, tail_options
+from mathlab.data.program import Ctx, Retry
 
 UP_PACK = T(
     [
@@ -117,12 +117,9 @@ UP_SAVE_SAY = T(
 )
 
 
-def build(c: Ctx) -> None:
-    p = c.person()
-    noun = c.choice([n for n in L.nouns("buy") if n.hi <= 900])
-    box = c.choice(L.CONTAINERS[:4])
-    slots = dict(p=p, he=p.he, He=p.He, him=p.him, his=p.his, o=noun, box=box)
-    c.answer_kind = "money"
+def _options(steps: int) -> list[tuple[str, frozenset, list[str]]]:
+    """(mode, stages, money follow-ups) with ``steps`` steps: the unit price, then maybe the
+    cost of several (``need``) and an ``extra`` item; or two stores compared (``cmp``)."""
     costs = {"unit": 1, "need": 1, "extra": 1}
     options = []
     for mask in range(1, 8):
@@ -132,13 +129,23 @@ def build(c: Ctx) -> None:
         for tail in tail_options(3, change=True):
             if tail and "need" not in chosen:
                 continue
-            if len(chosen) + len(tail) == c.target_steps:
+            if len(chosen) + len(tail) == steps:
                 options.append(("plain", chosen, tail))
-    if c.target_steps in (3, 4):
+    if steps in (3, 4):
         options += [("cmp", frozenset(), [])] * 3
+    return options
+
+
+def build(c: Ctx) -> None:
+    p = c.person()
+    noun = c.choice([n for n in L.nouns("buy") if n.hi <= 900])
+    box = c.choice(L.CONTAINERS[:4])
+    slots = pronouns(p, o=noun, box=box)
+    c.answer_kind = "money"
+    options = _options(c.target_steps)
     mode, chosen, tail = options[c.rng.randrange(len(options))]
     if mode == "cmp":
-        _unit_compare(c, p, noun, box, slots)
+        _unit_compare(c, noun, slots)
         return
     n = c.randint(2, 12)
     unit = dollars(c, max(noun.lo, 10), noun.hi, 0.3)
@@ -147,7 +154,6 @@ def build(c: Ctx) -> None:
     c.fact("pk.", UP_PACK, ifable=False, n=nq, P=P, **slots)
     u, calc = c.calc("unit", f"{P.v}/{nq.v}", "money")
     c.say("s1.", UP_SAY1, calc=calc, **slots)
-    cur = u
     if "need" not in chosen:
         c.ask("q1.", UP_ASK1, **slots)
         return
@@ -156,21 +162,17 @@ def build(c: Ctx) -> None:
     cur, calc = c.calc("cost", f"{u.v}*{m.v}", "money")
     c.say("s2.", UP_SAY2, calc=calc, m=m, **slots)
     if "extra" in chosen:
-        o2 = c.choice([x for x in L.nouns("buy") if x != noun])
-        pr = c.num("extra_price", dollars(c, o2.lo, o2.hi), "money")
-        c.fact("ex.", EXTRA_ITEM, ifable=True, o2=o2, pr=pr, **slots)
-        cur, calc = c.calc("total", f"{cur.v}+{pr.v}", "money")
-        c.say("sx.", SAY_EXTRA, calc=calc, o2=o2, **slots)
-        if not tail:
-            c.ask("q.", ASK_TOTAL, **slots)
-            return
+        cur = extra_item(c, cur, [x for x in L.nouns("buy") if x != noun], True, "sx.", slots)
     if tail:
         money_tail(c, p, cur, tail)
+    elif "extra" in chosen:
+        c.ask("q.", ASK_TOTAL, **slots)
     else:
         c.ask("q2.", UP_ASK2, **slots)
 
 
-def _unit_compare(c: Ctx, p: Person, noun, box, slots) -> None:
+def _unit_compare(c: Ctx, noun, slots: dict) -> None:
+    """Two stores' packs: each unit price, the difference, maybe the saving on ``k``."""
     (a_en, a_zh), (b_en, b_zh) = c.rng.sample(UP_STORES, 2)
     A, B = (a_zh, b_zh) if c.lang == "zh" else (a_en, b_en)
     na, nb = c.rng.sample(range(2, 13), 2)

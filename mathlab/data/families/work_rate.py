@@ -4,8 +4,8 @@ hours to finish (held out by default in the presets).
 
 from __future__ import annotations
 
-from mathlab.data.families._common import T, intro, plan
-from mathlab.data.program import Ctx
+from mathlab.data.families._common import T, intro, last_of, plan, stage
+from mathlab.data.program import Ctx, Q
 
 # (things, base verb, 3rd person, -ing, past participle, zh verb, zh noun, zh measure, rate range)
 TASKS = [
@@ -188,92 +188,32 @@ WR_TIME_ASK = T(
 )
 
 
-def build(c: Ctx) -> None:
-    chosen = plan(
-        c,
-        [
-            ("two", 1),
-            ("team", 1),
-            ("done", 1),
-            ("days", 1),
-            ("left", 1),
-            ("join", 1),
-            ("tleft", 1),
-            ("time", 1),
-        ],
-        lambda s: (
-            not ({"two", "team"} <= s)
-            and (("time" in s) != ("done" in s))
-            and ("time" not in s or not ({"days", "left", "join", "tleft"} & s))
-            and ("days" not in s or "done" in s)
-            and ("left" not in s or "done" in s)
-            and ("tleft" not in s or "left" in s)
-            and ("join" not in s or "tleft" in s)
-        ),
+STAGES = "two team done days left join tleft time"
+# the subject slots of two workers or a team ("they work", "do they")
+PLURAL = dict(subj="they", Pron="They", do="do", work="work", keep="keep", need="need", them="them")
+
+
+def _valid(s: frozenset) -> bool:
+    """Work done in some hours, or the hours a job takes; each stage after the one it needs."""
+    return (
+        not ({"two", "team"} <= s)
+        and (("time" in s) != ("done" in s))
+        and ("time" not in s or not ({"days", "left", "join", "tleft"} & s))
+        and ("days" not in s or "done" in s)
+        and ("left" not in s or "done" in s)
+        and ("tleft" not in s or "left" in s)
+        and ("join" not in s or "tleft" in s)
     )
-    o, v, v3, ving, vpp, vz, oz, cl, (lo, hi) = c.choice(TASKS)
+
+
+def build(c: Ctx) -> None:
+    chosen = plan(c, STAGES, _valid)
+    o, v, v3, ving, vpp, vz, oz, cl, rates = c.choice(TASKS)
     p = c.person()
     slots = dict(o=o, v=v, v3=v3, ving=ving, vpp=vpp, vz=vz, oz=oz, cl=cl, p=p, v3s=v3)
     intro(c, "work", p, 0.2)
     c.answer_kind = "count"
-    single = not ({"two", "team"} & chosen)
-    if single:
-        rate = c.num("rate", c.randint(lo, hi), "rate")
-        c.fact("one.", WR_ONE, r=rate, **slots)
-        Subjz = str(p)
-        slots.update(
-            Subj=str(p),
-            subj=p.he,
-            Pron=p.He,
-            vx=v3,
-            do="does",
-            work="works",
-            keep="keeps",
-            need="needs",
-            them=p.him,
-        )
-    elif "two" in chosen:
-        q = c.person()
-        r1, r2 = (
-            c.num("rate1", c.randint(lo, hi), "rate"),
-            c.num("rate2", c.randint(lo, hi), "rate"),
-        )
-        c.fact("two.", WR_TWO, q=q, r1=r1, r2=r2, **slots)
-        rate, calc = c.calc("rate", f"{r1.v}+{r2.v}", "rate")
-        c.say("twos.", WR_TWO_SAY, calc=calc, **slots)
-        Subjz = f"{p}和{q}"
-        slots.update(
-            Subj=f"{p} and {q}",
-            subj="they",
-            Pron="They",
-            vx=v,
-            do="do",
-            work="work",
-            keep="keep",
-            need="need",
-            them="them",
-        )
-        ask = WR_RATE_ASK
-    else:
-        n = c.num("workers", c.randint(2, 8), "people")
-        r = c.num("rate_each", c.randint(lo, hi), "rate")
-        c.fact("team.", WR_TEAM, n=n, r=r, **slots)
-        rate, calc = c.calc("rate", f"{n.v}*{r.v}", "rate")
-        c.say("teams.", WR_TEAM_SAY, calc=calc, **slots)
-        Subjz = "他们"
-        slots.update(
-            Subj="They",
-            subj="they",
-            Pron="They",
-            vx=v,
-            do="do",
-            work="work",
-            keep="keep",
-            need="need",
-            them="them",
-        )
-        ask = WR_TEAM_ASK
-    slots["Subjz"] = Subjz
+    rate, ask = _workers(c, chosen, rates, slots)
     if "time" in chosen:
         t = c.randint(2, 10)
         J = c.num("job", c.v(rate) * t, "count")
@@ -286,40 +226,76 @@ def build(c: Ctx) -> None:
     if "done" not in chosen:
         c.ask("rq.", ask, **slots)
         return
-    order = ["done", "days", "left", "join", "tleft"]
-    last = [x for x in order if x in chosen][-1]
+    last = last_of(chosen, ["done", "days", "left", "join", "tleft"])
     h = c.num("hours", c.randint(2, 8), "hours")
-    c.fact("dn.", WR_DONE, ifable=last == "done", h=h, **slots)
-    cur, calc = c.calc("done", f"{rate.v}*{h.v}", "count")
-    c.say("dns.", WR_DONE_SAY, calc=calc, h=h, **slots)
+    expr, ifable = f"{rate.v}*{h.v}", last == "done"
+    cur = stage(c, "dn.", WR_DONE, WR_DONE_SAY, "done", expr, "count", ifable, h=h, **slots)
     ask = WR_DONE_ASK
     if "days" in chosen:
         d = c.num("days", c.randint(2, 6), "count")
-        c.fact("dy.", WR_DAYS, ifable=last == "days", d=d, **slots)
-        cur, calc = c.calc("done_days", f"{cur.v}*{d.v}", "count")
-        c.say("dys.", WR_DAYS_SAY, calc=calc, d=d, **slots)
+        expr, ifable = f"{cur.v}*{d.v}", last == "days"
+        cur = stage(
+            c, "dy.", WR_DAYS, WR_DAYS_SAY, "done_days", expr, "count", ifable, d=d, **slots
+        )
         ask = WR_DAYS_ASK
     if "left" in chosen:
-        r3 = c.randint(lo, hi) if "join" in chosen else 0
-        final_rate = c.v(rate) + r3
-        rest = final_rate * c.randint(2, 6) if "tleft" in chosen else c.randint(10, 200)
-        J = c.num("job", c.v(cur) + rest, "count")
-        text = c.fill("job.", WR_JOB, J=J, **slots)
-        pos = len(c.facts) if last == "left" else c.choice([1, len(c.facts)])
-        c.facts.insert(min(pos, len(c.facts)), text)
-        c.ifable = len(c.facts) - 1 if last == "left" else None
-        cur, calc = c.calc("left", f"{J.v}-{cur.v}", "count")
-        c.say("lfs.", WR_LEFT_SAY, calc=calc, **slots)
-        ask = WR_LEFT_ASK
-        if "join" in chosen:
-            q3 = c.person()
-            r3q = c.num("rate3", r3, "rate")
-            c.fact("jn.", WR_JOIN, q3=q3, r3=r3q, **slots)
-            rate, calc = c.calc("new_rate", f"{rate.v}+{r3q.v}", "rate")
-            c.say("jns.", WR_JOIN_SAY, calc=calc, q3=q3, **slots)
-        if "tleft" in chosen:
-            cur, calc = c.calc("hours_left", f"{cur.v}/{rate.v}", "hours")
-            c.say("tls.", WR_TLEFT_SAY, calc=calc, **slots)
-            ask = WR_TLEFT_ASK
-            c.answer_kind = "hours"
+        ask = _left(c, chosen, last, rate, cur, rates, slots)
     c.ask("q.", ask, **slots)
+
+
+def _workers(c: Ctx, chosen: frozenset, rates: tuple[int, int], slots: dict) -> tuple[Q, dict]:
+    """One worker, two, or a team: the rate per hour (a step for two or a team), the subject
+    slots, and the question about the rate."""
+    p = slots["p"]
+    if "two" in chosen:
+        q = c.person()
+        r1, r2 = (
+            c.num("rate1", c.randint(*rates), "rate"),
+            c.num("rate2", c.randint(*rates), "rate"),
+        )
+        expr = f"{r1.v}+{r2.v}"
+        rate = stage(
+            c, "two.", WR_TWO, WR_TWO_SAY, "rate", expr, "rate", q=q, r1=r1, r2=r2, **slots
+        )
+        slots.update(PLURAL, Subj=f"{p} and {q}", vx=slots["v"], Subjz=f"{p}和{q}")
+        return rate, WR_RATE_ASK
+    if "team" in chosen:
+        n = c.num("workers", c.randint(2, 8), "people")
+        r = c.num("rate_each", c.randint(*rates), "rate")
+        expr = f"{n.v}*{r.v}"
+        rate = stage(c, "team.", WR_TEAM, WR_TEAM_SAY, "rate", expr, "rate", n=n, r=r, **slots)
+        slots.update(PLURAL, Subj="They", vx=slots["v"], Subjz="他们")
+        return rate, WR_TEAM_ASK
+    rate = c.num("rate", c.randint(*rates), "rate")
+    c.fact("one.", WR_ONE, r=rate, **slots)
+    slots.update(Subj=str(p), subj=p.he, Pron=p.He, vx=slots["v3"], Subjz=str(p))
+    slots.update(do="does", work="works", keep="keeps", need="needs", them=p.him)
+    return rate, None
+
+
+def _left(c: Ctx, chosen, last: str, rate: Q, cur: Q, rates, slots: dict) -> dict:
+    """The whole job, what is left of it, maybe a helper joining and the hours to finish;
+    the question template."""
+    r3 = c.randint(*rates) if "join" in chosen else 0
+    final_rate = c.v(rate) + r3
+    rest = final_rate * c.randint(2, 6) if "tleft" in chosen else c.randint(10, 200)
+    J = c.num("job", c.v(cur) + rest, "count")
+    text = c.fill("job.", WR_JOB, J=J, **slots)
+    pos = len(c.facts) if last == "left" else c.choice([1, len(c.facts)])
+    c.facts.insert(min(pos, len(c.facts)), text)
+    c.ifable = len(c.facts) - 1 if last == "left" else None
+    cur, calc = c.calc("left", f"{J.v}-{cur.v}", "count")
+    c.say("lfs.", WR_LEFT_SAY, calc=calc, **slots)
+    if "join" in chosen:
+        q3 = c.person()
+        r3q = c.num("rate3", r3, "rate")
+        expr = f"{rate.v}+{r3q.v}"
+        rate = stage(
+            c, "jn.", WR_JOIN, WR_JOIN_SAY, "new_rate", expr, "rate", q3=q3, r3=r3q, **slots
+        )
+    if "tleft" not in chosen:
+        return WR_LEFT_ASK
+    cur, calc = c.calc("hours_left", f"{cur.v}/{rate.v}", "hours")
+    c.say("tls.", WR_TLEFT_SAY, calc=calc, **slots)
+    c.answer_kind = "hours"
+    return WR_TLEFT_ASK
