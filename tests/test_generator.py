@@ -120,6 +120,26 @@ def test_every_family_and_step_count_in_both_languages():
                     assert Fraction(execute_program(p.meta["program"])) == Fraction(p.answer)
 
 
+def test_family_order_is_fixed():
+    # The order seeds how families take turns in a generated set (generate_problems):
+    # a new family goes at the end of mathlab.data.families.BUILDERS, never in between.
+    assert FAMILIES[:13] == [
+        "shopping_total",
+        "unit_price",
+        "change_money",
+        "percent_discount",
+        "sharing_division",
+        "comparison",
+        "ages",
+        "rate_distance",
+        "time_duration",
+        "work_rate",
+        "area_perimeter",
+        "fraction_remaining",
+        "savings_earnings",
+    ]
+
+
 def test_mix_covers_families_and_steps(big):
     assert set(Counter(p.meta["family"] for p in big)) == set(FAMILIES)
     by_family = Counter(p.meta["family"] for p in big)
