@@ -1,4 +1,5 @@
-"""Command line: `mathlab run ...` (the notebooks) and `mathlab eval ...` (one model, one set)."""
+"""Command line: `mathlab run` (the notebooks), `mathlab eval` (one model, one set),
+`mathlab model` (the embedded model cache) and `mathlab report` (a run's tables)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ commands:
   run    execute the notebooks headless into a run folder (mathlab run --help)
   eval   evaluate a model on a problem set (mathlab eval --help)
   model  convert/check the embedded model cache (mathlab model --help)
+  report a run's measured numbers as tables, or the README's generated block (--help)
 """
 
 
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> int:
         return eval_main(rest)
     if command == "model":
         return model_main(rest)
+    if command == "report":
+        from mathlab.report import report_main
+
+        return report_main(rest)
     print(f"mathlab: unknown command '{command}'\n\n{USAGE}", file=sys.stderr)
     return 2
 

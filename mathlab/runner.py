@@ -283,7 +283,6 @@ def run_notebooks(
     # inherited by the kernels: line-friendly progress, no GUI backend (restored afterwards)
     saved_env = dict(os.environ)
     os.environ["MATHLAB_HEADLESS"] = "1"
-    os.environ["MATHLAB_OVERRIDES"] = json.dumps(overrides or {})
     os.environ.setdefault("MPLBACKEND", "Agg")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:

@@ -1,20 +1,20 @@
 """A run folder: `runs/<name>/` with data, samples, models, metrics and figures.
 
-Layout (DESIGN.md, "Runs")::
+Layout (docs/ARCHITECTURE.md, "The run folder")::
 
     params.yaml           resolved config of the run (written by the runner)
     provenance.json       git SHA, pip freeze, CPU, threads, times (runner)
     notebooks/            executed notebooks (runner)
+    params/<notebook>.yaml  the config each notebook resolved
     data/                 train.jsonl, test.jsonl, real/<set>.jsonl, card.md
     samples/              <stage>__<set>__<style>.jsonl
     models/<stage>/       save_pretrained folders or PEFT adapters
-    metrics/NN_name.json  one file per notebook (schema below)
-    figures/              PNG figures
+    metrics/NN_name.json  one file per notebook (the contract: mathlab.metrics)
+    figures/              PNG figures, <notebook>__<name>.png
 
-Metrics schema: ``{notebook, preset, seed, wall_s, peak_rss_mb, evals: [...], details: {}}``
-where each eval is ``{stage, model, dataset, style, n, k, accuracy, maj_at_k, pass_at_k,
-mean_tokens, by_family, by_steps, ...}``. Every write is atomic (temp file + rename), so a
-killed process never leaves a half-written file that a later step trusts.
+Every write is atomic (temp file + rename), so a killed process never leaves a half-written
+file that a later step trusts. `collect(run_dir)` reads every notebook's metrics back as
+tables (evals, comparisons) for the analysis and the report.
 """
 
 from __future__ import annotations
@@ -25,18 +25,20 @@ import os
 import resource
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-NOTEBOOK_PROVIDERS = {
-    "data": "00_data",
-    "evolve": "01_evolve",
-    "sft": "02_sft",
-    "rft": "03_rft",
-    "reward_models": "04_reward_models",
-    "ppo_dpo": "05_ppo_dpo",
-    "rfft": "06_rfft",
-}
+from mathlab import registry
+from mathlab.metrics import (
+    EVAL_KEY,
+    Comparison,
+    MetricsError,
+    empty_metrics,
+    validate_comparison,
+    validate_eval,
+    validate_metrics,
+)
 
 
 class MissingArtifact(FileNotFoundError):
@@ -123,10 +125,7 @@ class Run:
         path = self.path / relpath
         if not path.exists():
             if provided_by is None:
-                first = Path(relpath).parts[0]
-                provided_by = {"data": "00_data", "evolve": "01_evolve"}.get(
-                    first, "an earlier notebook"
-                )
+                provided_by = registry.provider_of(str(relpath)) or "an earlier notebook"
             raise MissingArtifact(
                 f"{path} is missing: run notebook {provided_by} first into this run folder "
                 f"({self.path}), e.g. `mathlab run --preset {self.preset or 'cpu'} "
@@ -137,16 +136,10 @@ class Run:
     # metrics
     def load_metrics(self) -> dict[str, Any]:
         if self.metrics_path.exists():
-            return json.loads(self.metrics_path.read_text())
-        return {
-            "notebook": self.notebook,
-            "preset": self.preset,
-            "seed": self.seed,
-            "wall_s": None,
-            "peak_rss_mb": None,
-            "evals": [],
-            "details": {},
-        }
+            metrics = json.loads(self.metrics_path.read_text())
+            metrics.setdefault("comparisons", [])
+            return metrics
+        return empty_metrics(self.notebook, self.preset, self.seed)
 
     def _save_metrics(self, metrics: dict[str, Any]) -> None:
         atomic_write_json(self.metrics_path, metrics)
@@ -156,15 +149,28 @@ class Run:
         self.metrics_path.unlink(missing_ok=True)
 
     def add_eval(self, record: dict[str, Any]) -> None:
-        """Add an eval record; one with the same stage/model/dataset/style/k is replaced."""
+        """Add an eval record (checked against mathlab.metrics' contract first); one with
+        the same stage/model/dataset/style/k is replaced."""
+        validate_eval(record, f"{self.metrics_path.name}: new eval record")
         metrics = self.load_metrics()
-        key = tuple(record.get(k) for k in ("stage", "model", "dataset", "style", "k"))
+        key = tuple(record.get(k) for k in EVAL_KEY)
         metrics["evals"] = [
-            e
-            for e in metrics["evals"]
-            if tuple(e.get(k) for k in ("stage", "model", "dataset", "style", "k")) != key
+            e for e in metrics["evals"] if tuple(e.get(k) for k in EVAL_KEY) != key
         ] + [record]
         self._save_metrics(metrics)
+
+    def add_comparison(self, comparison: Comparison | dict[str, Any]) -> dict[str, Any]:
+        """Add a paired comparison of two stages; one for the same a/b/dataset is replaced."""
+        if isinstance(comparison, Comparison):
+            comparison = comparison.to_dict()
+        validate_comparison(comparison, f"{self.metrics_path.name}: new comparison")
+        metrics = self.load_metrics()
+        key = (comparison["a"], comparison["b"], comparison["dataset"])
+        metrics["comparisons"] = [
+            c for c in metrics["comparisons"] if (c["a"], c["b"], c["dataset"]) != key
+        ] + [comparison]
+        self._save_metrics(metrics)
+        return comparison
 
     def set_details(self, **details: Any) -> None:
         metrics = self.load_metrics()
@@ -182,6 +188,7 @@ class Run:
             wall_s=round(time.time() - self.started, 1),
             peak_rss_mb=peak_rss_mb(),
         )
+        validate_metrics(metrics, str(self.metrics_path))
         self._save_metrics(metrics)
         return metrics
 
@@ -193,3 +200,72 @@ class Run:
         fig = getattr(fig, "figure", fig)  # accept seaborn grids and axes
         fig.savefig(path, dpi=dpi, bbox_inches="tight")
         return path
+
+
+# --------------------------------------------------------------------------- reading a run
+@dataclass
+class RunResults:
+    """Every notebook's metrics of one run folder (`collect`)."""
+
+    run_dir: Path
+    metrics: dict[str, dict[str, Any]]  # notebook -> its metrics file, validated
+
+    def evals(self):
+        """One row per eval record (breakdowns and per-sample lists left out), as a DataFrame."""
+        import pandas as pd
+
+        skip = {"by_family", "by_steps", "by_source", "pass_curve", "samples"}
+        rows = [
+            {"notebook": name, **{k: v for k, v in r.items() if k not in skip}}
+            for name, m in self.metrics.items()
+            for r in m["evals"]
+        ]
+        return pd.DataFrame(rows)
+
+    def comparisons(self):
+        """One row per paired comparison, with its verdict, as a DataFrame."""
+        import pandas as pd
+
+        rows = []
+        for name, m in self.metrics.items():
+            for c in m.get("comparisons", []):
+                row = {k: v for k, v in c.items() if k != "extra"}
+                rows.append({"notebook": name, **row})
+        return pd.DataFrame(rows)
+
+    def details(self, notebook: str) -> dict[str, Any]:
+        return self.metrics[registry.notebook(notebook).name]["details"]
+
+    def times(self):
+        """Wall time and peak memory per notebook, as a DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {"notebook": n, "wall_s": m["wall_s"], "peak_rss_mb": m["peak_rss_mb"]}
+                for n, m in self.metrics.items()
+            ]
+        )
+
+
+def collect(run_dir: str | Path) -> RunResults:
+    """Read and validate `run_dir/metrics/*.json`, in the registry's notebook order.
+
+    A file that breaks the contract raises MetricsError naming the file and field; a
+    notebook that did not run is simply absent."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "metrics").is_dir():
+        raise MissingArtifact(f"{run_dir / 'metrics'} is missing: not a run folder")
+    order = {spec.name: i for i, spec in enumerate(registry.NOTEBOOKS)}
+    paths = sorted(
+        (run_dir / "metrics").glob("*.json"), key=lambda p: (order.get(p.stem, 99), p.stem)
+    )
+    metrics = {}
+    for path in paths:
+        try:
+            data = json.loads(path.read_text())
+        except json.JSONDecodeError as exc:
+            raise MetricsError(f"{path}: not valid JSON ({exc})") from None
+        data.setdefault("comparisons", [])
+        metrics[path.stem] = validate_metrics(data, str(path))
+    return RunResults(run_dir.resolve(), metrics)

@@ -5,8 +5,11 @@ import json
 import nbformat
 import pytest
 
+from mathlab import registry
+from mathlab.metrics import validate_metrics
 from mathlab.paths import repo_root
 from mathlab.runner import discover_notebooks, run_notebooks
+from mathlab.runs import collect
 
 NOTEBOOKS = discover_notebooks(repo_root() / "notebooks")
 pytestmark = pytest.mark.slow
@@ -31,12 +34,18 @@ def test_every_notebook_runs_with_the_smoke_preset(smoke_run):
 def test_notebook_writes_metrics_and_figures(smoke_run, nb):
     metrics_path = smoke_run.run_dir / "metrics" / f"{nb.stem}.json"
     assert metrics_path.is_file(), f"{nb.stem} wrote no metrics file"
-    metrics = json.loads(metrics_path.read_text())
-    for key in ("notebook", "preset", "seed", "wall_s", "peak_rss_mb", "evals", "details"):
-        assert key in metrics, f"{metrics_path} lacks '{key}'"
+    metrics = validate_metrics(json.loads(metrics_path.read_text()), str(metrics_path))
+    assert metrics["notebook"] == nb.stem and registry.notebook(nb.stem).name == nb.stem
     assert metrics["preset"] == "smoke" and metrics["wall_s"] is not None
     figures = list((smoke_run.run_dir / "figures").glob(f"{nb.stem}__*.png"))
     assert figures, f"{nb.stem} saved no figure"
+
+
+def test_collect_reads_every_notebook_of_the_run(smoke_run):
+    results = collect(smoke_run.run_dir)
+    assert list(results.metrics) == [nb.stem for nb in NOTEBOOKS]
+    evals = results.evals()
+    assert {"stage", "dataset", "accuracy", "notebook"} <= set(evals.columns)
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
