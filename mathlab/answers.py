@@ -26,12 +26,16 @@ Grading (:func:`is_correct`) then
 
 * normalises both sides (:func:`normalize`: ``$``, ``\text{}``, units, ``\dfrac``,
   ``x = 5`` -> ``5``, thousands separators only in groups of three, ``18.0`` -> ``18``);
-* compares numerically when both sides are numbers (relative tolerance 1e-4, absolute
-  1e-9 near zero; when either side carries a ``%`` its value is also tried times 100, so
-  ``50%`` equals both ``50`` and ``0.5``, as in Qwen2.5-Math's grader); this path never
-  leaves the process and grades several thousand answers per second.  Note that, as in
-  Qwen2.5-Math, the relative tolerance also applies to integers: from 10,000 up, an
-  off-by-one answer counts as right (``REL_TOL``);
+* compares numerically when both sides are numbers: two integers exactly (``10001`` is
+  not ``10000``, however large; ``10000.0``, ``1,0000`` written ``10,000``, ``1e4``,
+  ``\frac{20000}{2}`` and ``1000000%`` are all the integer 10000), anything else within a
+  relative tolerance of 1e-4 (absolute 1e-9 near zero: ``0.33333`` is ``1/3``; a program's
+  ``10000.000000000002`` is ``10000``); when either side carries a ``%`` its value is also
+  tried times 100, so ``50%`` equals both ``50`` and ``0.5``, as in Qwen2.5-Math's grader.
+  (Qwen2.5-Math applies the tolerance to integers too, so from 10,000 up an off-by-one
+  answer counts as right there: 252 of GSM8K's 7,473 training golds accept gold + 1 under
+  that rule, none here.)  This path never leaves the process and grades several thousand
+  answers per second;
 * otherwise asks math-verify, in a separate worker process with a hard wall-clock
   timeout (:mod:`mathlab.answers_symbolic`).  math-verify's own timeout uses ``signal.alarm``, which only works in the main
   thread and would cancel any alarm of the caller, so it is disabled
@@ -51,8 +55,9 @@ import math
 import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from mathlab.answers_symbolic import (  # noqa: F401 - re-exported (tests, benchmarks)
     SYMBOLIC_WORKERS,
@@ -82,6 +87,7 @@ DEFAULT_TIMEOUT_S = 3.0
 """Wall-clock limit, in seconds, for one symbolic (math-verify) call."""
 
 REL_TOL = 1e-4
+"""Relative tolerance of a numeric comparison unless both sides are integers (then exact)."""
 ABS_TOL = 1e-9
 _MAX_NUMBER_CHARS = 400
 MAX_ANSWER_CHARS = 1000
@@ -339,10 +345,29 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _number_of_normalized(s: str) -> tuple[float, bool] | None:
-    """``(value, is_percent)`` for a normalised string that is a plain number, else None.
+class _Number(NamedTuple):
+    """A plain number read from a normalised answer."""
 
-    Only literals are read (``float`` of a bounded string): no exponent is ever evaluated.
+    value: float  # a percentage divided by 100: ``50%`` is 0.5
+    percent: bool
+    exact: Fraction  # the same value exactly (a decimal literal is an exact rational)
+
+    def candidates(self) -> tuple[tuple[float, Fraction], ...]:
+        """The values it may stand for: a percentage also times 100 (``50%``: 0.5 and 50)."""
+        if self.percent:
+            return ((self.value, self.exact), (self.value * 100.0, self.exact * 100))
+        return ((self.value, self.exact),)
+
+
+def _exact(literal: str) -> Fraction:
+    return Fraction(Decimal(literal))
+
+
+def _number_of_normalized(s: str) -> _Number | None:
+    """The number a normalised string is when it is a plain number, else None.
+
+    Only literals are read (``float``/``Decimal`` of a bounded string whose exponent has at
+    most three digits): no power is ever evaluated.
     """
     if not s or len(s) > _MAX_NUMBER_CHARS:
         return None
@@ -353,19 +378,22 @@ def _number_of_normalized(s: str) -> tuple[float, bool] | None:
     try:
         if _DECIMAL_RE.fullmatch(s):
             value = _finite(float(s))
+            exact = _exact(s) if value is not None else None
         elif m := _SLASH_RE.fullmatch(s):
             den = float(m.group(2))
             value = _finite(float(m.group(1)) / den) if den else None
+            exact = _exact(m.group(1)) / _exact(m.group(2)) if value is not None else None
         elif m := _FRAC_RE.fullmatch(s):
             den = float(m.group(3))
             value = _finite(float(m.group(2)) / den) if den else None
+            exact = _exact(m.group(2)) / _exact(m.group(3)) if value is not None else None
             if value is not None and m.group(1) == "-":
-                value = -value
-    except (ValueError, OverflowError, ZeroDivisionError):
+                value, exact = -value, -exact
+    except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError):
         return None
-    if value is None:
+    if value is None or exact is None:
         return None
-    return (value / 100.0, True) if percent else (value, False)
+    return _Number(value / 100.0, True, exact / 100) if percent else _Number(value, False, exact)
 
 
 def parse_number(s: str | None) -> float | None:
@@ -381,20 +409,18 @@ def parse_number(s: str | None) -> float | None:
     True
     """
     info = _number_of_normalized(normalize(s))
-    return None if info is None else info[0]
+    return None if info is None else info.value
 
 
-def _candidates(info: tuple[float, bool]) -> tuple[float, ...]:
-    value, percent = info
-    return (value, value * 100.0) if percent else (value,)
+def _same_value(a: tuple[float, Fraction], b: tuple[float, Fraction]) -> bool:
+    """``(float, exact)`` values: two integers exactly, otherwise within the tolerance."""
+    if a[1].denominator == 1 and b[1].denominator == 1:
+        return a[1] == b[1]
+    return math.isclose(a[0], b[0], rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-def _numbers_equal(a: tuple[float, bool], b: tuple[float, bool]) -> bool:
-    return any(
-        math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-        for x in _candidates(a)
-        for y in _candidates(b)
-    )
+def _numbers_equal(a: _Number, b: _Number) -> bool:
+    return any(_same_value(x, y) for x in a.candidates() for y in b.candidates())
 
 
 # --------------------------------------------------------------------------------------
@@ -417,9 +443,7 @@ def _gold_text(gold: object) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _check_gold_cached(
-    text: str, timeout: float
-) -> tuple[str, str | None, tuple[float, bool] | None]:
+def _check_gold_cached(text: str, timeout: float) -> tuple[str, str | None, _Number | None]:
     """``(normalised, error or None, number info)`` for a gold answer's text.
 
     Raises _WorkerTimeout (so that a timeout is not cached) when math-verify overran.
@@ -440,7 +464,7 @@ def _check_gold_cached(
     return norm, None, None
 
 
-def _checked_gold(gold: object, timeout: float) -> tuple[str, tuple[float, bool] | None]:
+def _checked_gold(gold: object, timeout: float) -> tuple[str, _Number | None]:
     try:
         norm, error, info = _check_gold_cached(_gold_text(gold), float(timeout))
     except _WorkerTimeout:
@@ -471,7 +495,8 @@ def check_gold(gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> str:
 def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool:
     r"""Whether a completion (or an already extracted answer) matches the gold answer.
 
-    Numeric comparison first (relative tolerance 1e-4; ``%`` also tried times 100), then
+    Numeric comparison first (integers exactly, other numbers within a relative tolerance
+    of 1e-4; ``%`` also tried times 100), then
     math-verify in a worker process limited to ``timeout`` seconds (a timeout is False).
     A completion with no answer is False; an unparseable gold raises GoldAnswerError.
 
@@ -479,6 +504,8 @@ def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_
     True
     >>> is_correct("50%", "0.5"), is_correct("1,000", "1000"), is_correct("3,5", "35")
     (True, True, False)
+    >>> is_correct("10,001", "10000"), is_correct("0.33333", "1/3")
+    (False, True)
     """
     gold_norm, gold_info = _checked_gold(gold, timeout)
     answer = extract_answer(pred_text)
@@ -539,32 +566,31 @@ def majority_vote(answers: Sequence[str | None]) -> str | None:
     """The most common answer (maj@k), grouping equivalent answers; None if none.
 
     Answers are extracted answers (e.g. ``Sample.pred``). Two answers fall in one group
-    when their numbers are equal within the grading tolerance (by value: ``50%`` groups
-    with ``0.5``) or, for non-numbers, when their normalised strings are equal. Ties go
+    when their numbers are equal as grading compares them (integers exactly, others within
+    the tolerance; by value: ``50%`` groups with ``0.5``) or, for non-numbers, when their normalised strings are equal. Ties go
     to the group seen first; the group's first answer, as written, is returned.
 
     >>> majority_vote(["1,000", "999", "1000.0", None, "1000"])
     '1,000'
     """
-    groups: list[tuple[str, object, list[str]]] = []  # (norm, value or None, members)
+    groups: list[tuple[str, _Number | None, list[str]]] = []  # (norm, number, members)
     for answer in answers:
         if answer is None:
             continue
         norm = normalize(answer)
         if not norm:
             continue
-        info = _number_of_normalized(norm)
-        value = None if info is None else info[0]
-        for g_norm, g_value, members in groups:
-            if value is not None and g_value is not None:
-                same = math.isclose(value, g_value, rel_tol=REL_TOL, abs_tol=ABS_TOL)  # type: ignore[arg-type]
+        number = _number_of_normalized(norm)
+        for g_norm, g_number, members in groups:
+            if number is not None and g_number is not None:
+                same = _same_value(number.candidates()[0], g_number.candidates()[0])
             else:
-                same = value is None and g_value is None and norm == g_norm
+                same = number is None and g_number is None and norm == g_norm
             if same:
                 members.append(answer)
                 break
         else:
-            groups.append((norm, value, [answer]))
+            groups.append((norm, number, [answer]))
     if not groups:
         return None
     best = max(groups, key=lambda g: len(g[2]))  # max keeps the first among ties
