@@ -172,6 +172,22 @@ def render_prompt(tokenizer, prompt: Prompt) -> tuple[str, bool]:
     return text + p.prefix, True
 
 
+def checked_sampling(backend: Any, sampling: SamplingParams | None) -> SamplingParams:
+    """`sampling` (default ``SamplingParams()``) once `backend` is known to honour it: an
+    option the backend does not support (its ``supports_*`` flags) is an error, never
+    silently ignored."""
+    sampling = sampling or SamplingParams()
+    if sampling.stop_regex and not backend.supports_stop_regex:
+        raise ValueError(
+            f"the {backend.kind} backend does not support stop_regex (use stop strings)"
+        )
+    if sampling.logprobs and not backend.supports_logprobs:
+        raise ValueError(
+            f"the {backend.kind} backend does not return logprobs (use kind='hf' or 'fast')"
+        )
+    return sampling
+
+
 def render_prompts(tokenizer, prompts: Sequence[Prompt]) -> list[tuple[str, bool]]:
     """(text, templated) of every prompt, each checked (errors name ``prompts[i]``)."""
     return [

@@ -15,6 +15,7 @@ from mathlab.backend_common import (
     Prompt,
     SamplingParams,
     as_chat_prompt,
+    checked_sampling,
     count_text_tokens,
     encode_text,
     eos_token_ids,
@@ -158,7 +159,7 @@ class HFBackend:
     ) -> list[list[Completion]]:
         import torch
 
-        sampling = sampling or SamplingParams()
+        sampling = checked_sampling(self, sampling)
         encoded = [self.encode(as_chat_prompt(p, f"prompts[{i}]")) for i, p in enumerate(prompts)]
         # Greedy samples are all the same: generate one and copy it.
         copies = 1 if sampling.greedy else sampling.n

@@ -13,7 +13,14 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from mathlab.backend_common import ChatPrompt, Completion, Prompt, SamplingParams, as_chat_prompt
+from mathlab.backend_common import (
+    ChatPrompt,
+    Completion,
+    Prompt,
+    SamplingParams,
+    as_chat_prompt,
+    checked_sampling,
+)
 
 
 class OpenAIError(RuntimeError):
@@ -141,13 +148,7 @@ class OpenAIBackend:
         sampling: SamplingParams | None = None,
         desc: str = "generate",
     ) -> list[list[Completion]]:
-        sampling = sampling or SamplingParams()
-        if sampling.stop_regex:
-            raise ValueError("the OpenAI backend does not support stop_regex (use stop strings)")
-        if sampling.logprobs:
-            raise ValueError(
-                "the OpenAI backend does not return logprobs (use kind='hf' or 'fast')"
-            )
+        sampling = checked_sampling(self, sampling)
         normalised = [as_chat_prompt(p, f"prompts[{i}]") for i, p in enumerate(prompts)]
         copies = 1 if sampling.greedy else sampling.n
         jobs = [(i, j) for i in range(len(normalised)) for j in range(copies)]

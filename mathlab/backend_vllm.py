@@ -11,6 +11,7 @@ from mathlab.backend_common import (
     Completion,
     Prompt,
     SamplingParams,
+    checked_sampling,
     encode_text,
     render_prompts,
 )
@@ -79,11 +80,7 @@ class VLLMBackend:
         sampling: SamplingParams | None = None,
         desc: str = "generate",
     ) -> list[list[Completion]]:
-        sampling = sampling or SamplingParams()
-        if sampling.stop_regex:
-            raise ValueError("the vLLM backend does not support stop_regex (use stop strings)")
-        if sampling.logprobs:
-            raise ValueError("the vLLM backend does not return logprobs (use kind='hf' or 'fast')")
+        sampling = checked_sampling(self, sampling)
         rendered = render_prompts(self.tokenizer, prompts)
         params = self._vllm.SamplingParams(
             n=sampling.n,

@@ -55,6 +55,7 @@ from mathlab.backend_common import (
     Prompt,
     SamplingParams,
     ToolEvent,
+    checked_sampling,
     count_text_tokens,
     encode_text,
     eos_token_ids,
@@ -275,7 +276,7 @@ class FastBackend:
         """
         import torch
 
-        sampling = sampling or SamplingParams()
+        sampling = checked_sampling(self, sampling)
         if (tool_stop or tool_regex) and on_tool is None:
             raise ValueError("tool_stop/tool_regex need an on_tool callback")
         rendered = render_prompts(self.tokenizer, prompts)

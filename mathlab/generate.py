@@ -57,6 +57,7 @@ from mathlab.backend_common import (  # noqa: F401 - re-exported: mathlab.genera
     SamplingParams,
     ToolEvent,
     as_chat_prompt,
+    checked_sampling,
     count_text_tokens,
     encode_text,
     eos_token_ids,
