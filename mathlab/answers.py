@@ -375,6 +375,7 @@ def _number_of_normalized(s: str) -> _Number | None:
     if percent:
         s = s[:-1]
     value: float | None = None
+    exact: Fraction | None = None
     try:
         if _DECIMAL_RE.fullmatch(s):
             value = _finite(float(s))
