@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -401,10 +401,11 @@ def tool_loop(
     else:
         step = _calc_step
     starts = _starts(prompts, tool, step)
+    loop = _Loop(tool, step, sampling, max_rounds, desc)
     if backend.supports_tools:
         tool_backend = cast(ToolBackend, backend)
-        return _tool_loop_inline(tool_backend, starts, tool, step, sampling, max_rounds, desc)
-    seqs = _tool_loop_rounds(backend, starts, tool, step, sampling, max_rounds, desc)
+        return _tool_loop_inline(tool_backend, starts, loop)
+    seqs = _tool_loop_rounds(backend, starts, loop)
     results: list[list[StyleResult]] = [[] for _ in starts]
     for s in seqs:
         results[s.prompt].append(s.result(tool))
@@ -426,22 +427,27 @@ def _starts(prompts: Sequence[Any], tool: str, step) -> list[_Seq]:
     return starts
 
 
-def _tool_loop_rounds(
-    backend: Backend,
-    starts: list[_Seq],
-    tool: str,
-    step,
-    sampling: SamplingParams,
-    max_rounds: int,
-    desc: str,
-) -> list[_Seq]:
+@dataclass
+class _Loop:
+    """What a tool loop runs: the tool, its step (runs the tool on the sequences at a
+    boundary), the sampling, the rounds allowed and the progress label."""
+
+    tool: str
+    step: Callable[[list], None]
+    sampling: SamplingParams
+    max_rounds: int
+    desc: str
+
+
+def _tool_loop_rounds(backend: Backend, starts: list[_Seq], loop: _Loop) -> list[_Seq]:
     """The tool loop in rounds: each generates, for all sequences still active, up to the
     next tool boundary (one generate call), runs `step` on those that stopped there and
     goes on with them; the last round has no tool stops. Returns every sequence (n per
     start, in prompt order)."""
+    sampling, max_rounds, desc = loop.sampling, loop.max_rounds, loop.desc
     seqs: list[_Seq] = []
-    tool_stop = [TIR_STOP] if tool == "tir" else [CALC_STOP]
-    regex = [CALC_STOP_REGEX] if tool == "calc" and backend.supports_stop_regex else []
+    tool_stop = [TIR_STOP] if loop.tool == "tir" else [CALC_STOP]
+    regex = [CALC_STOP_REGEX] if loop.tool == "calc" and backend.supports_stop_regex else []
     active: list[_Seq] = []
     for rnd in range(max_rounds + 1):
         last = rnd == max_rounds
@@ -482,7 +488,7 @@ def _tool_loop_rounds(
                 at_boundary.append((s, c))
             else:
                 s.done = True
-        step(at_boundary)
+        loop.step(at_boundary)
         active = [s for s, _ in at_boundary if not s.done]
         if not active:
             break
@@ -490,13 +496,7 @@ def _tool_loop_rounds(
 
 
 def _tool_loop_inline(
-    backend: ToolBackend,
-    starts: list[_Seq],
-    tool: str,
-    step,
-    sampling: SamplingParams,
-    max_rounds: int,
-    desc: str,
+    backend: ToolBackend, starts: list[_Seq], loop: _Loop
 ) -> list[list[StyleResult]]:
     """The tool loop inside one generate call of a backend that continues sequences in
     place (``supports_tools``: the fast engine). Same semantics as the rounds: each tool
@@ -504,6 +504,7 @@ def _tool_loop_inline(
     `max_rounds` tool stops per sequence; ``max_new_tokens`` bounds the model's tokens
     over all of them. Sampled sequences draw from one random stream each instead of a
     seed per round."""
+    tool, step, sampling = loop.tool, loop.step, loop.sampling
     seqs: dict[tuple[int, int], _Seq] = {}
 
     def seq(i: int, j: int) -> _Seq:
@@ -523,11 +524,11 @@ def _tool_loop_inline(
     outs = backend.generate(
         [ChatPrompt(s.messages, s.response) for s in starts],
         sampling,
-        desc=f"{desc} (tools in place)",
+        desc=f"{loop.desc} (tools in place)",
         tool_stop=[TIR_STOP] if tool == "tir" else [CALC_STOP],
         tool_regex=[CALC_STOP_REGEX] if tool == "calc" else [],
         on_tool=on_tool,
-        max_tool_rounds=max_rounds,
+        max_tool_rounds=loop.max_rounds,
     )
     results: list[list[StyleResult]] = []
     for i, row in enumerate(outs):
