@@ -26,14 +26,18 @@ Grading (:func:`is_correct`) then
 
 * normalises both sides (:func:`normalize`: ``$``, ``\text{}``, units, ``\dfrac``,
   ``x = 5`` -> ``5``, thousands separators only in groups of three, ``18.0`` -> ``18``);
-* compares numerically when both sides are numbers (relative tolerance 1e-4, absolute
-  1e-9 near zero; when either side carries a ``%`` its value is also tried times 100, so
-  ``50%`` equals both ``50`` and ``0.5``, as in Qwen2.5-Math's grader); this path never
-  leaves the process and grades several thousand answers per second.  Note that, as in
-  Qwen2.5-Math, the relative tolerance also applies to integers: from 10,000 up, an
-  off-by-one answer counts as right (``REL_TOL``);
+* compares numerically when both sides are numbers: two integers exactly (``10001`` is
+  not ``10000``, however large; ``10000.0``, ``1,0000`` written ``10,000``, ``1e4``,
+  ``\frac{20000}{2}`` and ``1000000%`` are all the integer 10000), anything else within a
+  relative tolerance of 1e-4 (absolute 1e-9 near zero: ``0.33333`` is ``1/3``; a program's
+  ``10000.000000000002`` is ``10000``); when either side carries a ``%`` its value is also
+  tried times 100, so ``50%`` equals both ``50`` and ``0.5``, as in Qwen2.5-Math's grader.
+  (Qwen2.5-Math applies the tolerance to integers too, so from 10,000 up an off-by-one
+  answer counts as right there: 252 of GSM8K's 7,473 training golds accept gold + 1 under
+  that rule, none here.)  This path never leaves the process and grades several thousand
+  answers per second;
 * otherwise asks math-verify, in a separate worker process with a hard wall-clock
-  timeout.  math-verify's own timeout uses ``signal.alarm``, which only works in the main
+  timeout (:mod:`mathlab.answers_symbolic`).  math-verify's own timeout uses ``signal.alarm``, which only works in the main
   thread and would cancel any alarm of the caller, so it is disabled
   (``parsing_timeout=None``, ``timeout_seconds=None``) and the worker is killed and
   replaced when a comparison overruns.  A timed-out comparison is wrong, never a hang, and
@@ -47,20 +51,22 @@ time and :func:`reward_accuracy` returns ``None`` for such rows, as TRL's does.
 
 from __future__ import annotations
 
-import atexit
-import json
-import logging
 import math
-import os
-import queue
 import re
-import subprocess
-import sys
-import threading
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+
+from mathlab.answers_symbolic import (  # noqa: F401 - re-exported (tests, benchmarks)
+    SYMBOLIC_WORKERS,
+    _get_pool,
+    _symbolic,
+    _symbolic_cached,
+    _WorkerTimeout,
+    shutdown_symbolic_workers,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -77,18 +83,12 @@ __all__ = [
     "shutdown_symbolic_workers",
 ]
 
-logger = logging.getLogger(__name__)
-
 DEFAULT_TIMEOUT_S = 3.0
 """Wall-clock limit, in seconds, for one symbolic (math-verify) call."""
 
 REL_TOL = 1e-4
+"""Relative tolerance of a numeric comparison unless both sides are integers (then exact)."""
 ABS_TOL = 1e-9
-SYMBOLIC_WORKERS = max(1, min(4, os.cpu_count() or 1))
-"""At most this many math-verify worker processes run at once (more threads queue)."""
-
-_STARTUP_TIMEOUT_S = 120.0
-_WORKER_MEMORY_BYTES = 4 << 30
 _MAX_NUMBER_CHARS = 400
 MAX_ANSWER_CHARS = 1000
 """A longer extracted answer is no answer (and a longer gold is an error)."""
@@ -345,10 +345,29 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _number_of_normalized(s: str) -> tuple[float, bool] | None:
-    """``(value, is_percent)`` for a normalised string that is a plain number, else None.
+class _Number(NamedTuple):
+    """A plain number read from a normalised answer."""
 
-    Only literals are read (``float`` of a bounded string): no exponent is ever evaluated.
+    value: float  # a percentage divided by 100: ``50%`` is 0.5
+    percent: bool
+    exact: Fraction  # the same value exactly (a decimal literal is an exact rational)
+
+    def candidates(self) -> tuple[tuple[float, Fraction], ...]:
+        """The values it may stand for: a percentage also times 100 (``50%``: 0.5 and 50)."""
+        if self.percent:
+            return ((self.value, self.exact), (self.value * 100.0, self.exact * 100))
+        return ((self.value, self.exact),)
+
+
+def _exact(literal: str) -> Fraction:
+    return Fraction(Decimal(literal))
+
+
+def _number_of_normalized(s: str) -> _Number | None:
+    """The number a normalised string is when it is a plain number, else None.
+
+    Only literals are read (``float``/``Decimal`` of a bounded string whose exponent has at
+    most three digits): no power is ever evaluated.
     """
     if not s or len(s) > _MAX_NUMBER_CHARS:
         return None
@@ -356,22 +375,26 @@ def _number_of_normalized(s: str) -> tuple[float, bool] | None:
     if percent:
         s = s[:-1]
     value: float | None = None
+    exact: Fraction | None = None
     try:
         if _DECIMAL_RE.fullmatch(s):
             value = _finite(float(s))
+            exact = _exact(s) if value is not None else None
         elif m := _SLASH_RE.fullmatch(s):
             den = float(m.group(2))
             value = _finite(float(m.group(1)) / den) if den else None
+            exact = _exact(m.group(1)) / _exact(m.group(2)) if value is not None else None
         elif m := _FRAC_RE.fullmatch(s):
             den = float(m.group(3))
             value = _finite(float(m.group(2)) / den) if den else None
+            exact = _exact(m.group(2)) / _exact(m.group(3)) if value is not None else None
             if value is not None and m.group(1) == "-":
-                value = -value
-    except (ValueError, OverflowError, ZeroDivisionError):
+                value, exact = -value, -exact
+    except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError):
         return None
-    if value is None:
+    if value is None or exact is None:
         return None
-    return (value / 100.0, True) if percent else (value, False)
+    return _Number(value / 100.0, True, exact / 100) if percent else _Number(value, False, exact)
 
 
 def parse_number(s: str | None) -> float | None:
@@ -387,274 +410,18 @@ def parse_number(s: str | None) -> float | None:
     True
     """
     info = _number_of_normalized(normalize(s))
-    return None if info is None else info[0]
+    return None if info is None else info.value
 
 
-def _candidates(info: tuple[float, bool]) -> tuple[float, ...]:
-    value, percent = info
-    return (value, value * 100.0) if percent else (value,)
+def _same_value(a: tuple[float, Fraction], b: tuple[float, Fraction]) -> bool:
+    """``(float, exact)`` values: two integers exactly, otherwise within the tolerance."""
+    if a[1].denominator == 1 and b[1].denominator == 1:
+        return a[1] == b[1]
+    return math.isclose(a[0], b[0], rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-def _numbers_equal(a: tuple[float, bool], b: tuple[float, bool]) -> bool:
-    return any(
-        math.isclose(x, y, rel_tol=REL_TOL, abs_tol=ABS_TOL)
-        for x in _candidates(a)
-        for y in _candidates(b)
-    )
-
-
-# --------------------------------------------------------------------------------------
-# Symbolic comparison: math-verify in worker processes with a hard timeout
-# --------------------------------------------------------------------------------------
-
-_WORKER_BOOT = (
-    "import importlib.util, sys\n"
-    "spec = importlib.util.spec_from_file_location('_mathlab_answers_worker', sys.argv[1])\n"
-    "module = importlib.util.module_from_spec(spec)\n"
-    "spec.loader.exec_module(module)\n"
-    "module._worker_main()\n"
-)
-
-
-def _mv_parse(s: str) -> list:
-    """math-verify's parse of a normalised answer, without its signal-based timeout."""
-    from math_verify import parse
-
-    latex = s.replace("%", "\\%")
-    parsed = parse(f"${latex}$", parsing_timeout=None)
-    if not any(not isinstance(p, str) for p in parsed):
-        parsed = parse(s, parsing_timeout=None) or parsed
-    return parsed
-
-
-def _worker_task(request: dict[str, Any]) -> dict[str, Any]:
-    from math_verify import verify
-
-    gold = _mv_parse(request["gold"])
-    gold_ok = any(not isinstance(g, str) for g in gold)
-    if request["op"] == "gold" or not gold_ok:
-        return {"gold_parsed": gold_ok, "equal": False}
-    pred = _mv_parse(request["pred"])
-    return {"gold_parsed": True, "equal": bool(verify(gold, pred, timeout_seconds=None))}
-
-
-def _worker_main() -> None:  # pragma: no cover - runs in the worker process
-    """Loop of a worker process: one JSON request per stdin line, one reply per line."""
-    out = sys.stdout
-    sys.stdout = sys.stderr  # stray prints must not corrupt the protocol
-    try:
-        import resource
-
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = (
-            _WORKER_MEMORY_BYTES
-            if hard == resource.RLIM_INFINITY
-            else min(hard, _WORKER_MEMORY_BYTES)
-        )
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-    try:
-        logging.disable(logging.CRITICAL)  # math-verify warns on every disabled timeout
-        import math_verify  # noqa: F401
-    except Exception as exc:
-        out.write(json.dumps({"ready": False, "error": repr(exc)}) + "\n")
-        out.flush()
-        return
-    out.write(json.dumps({"ready": True}) + "\n")
-    out.flush()
-    for line in sys.stdin:
-        try:
-            reply = _worker_task(json.loads(line))
-        except BaseException as exc:  # MemoryError, RecursionError, ...
-            reply = {"error": repr(exc)[:200]}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-
-
-class _WorkerTimeout(Exception):
-    pass
-
-
-class _WorkerDied(Exception):
-    """The worker exited while computing (e.g. out of memory on a hostile input)."""
-
-
-class _WorkerGone(Exception):
-    """The worker was already dead when a request was sent: retry on a fresh one."""
-
-
-class _Worker:
-    """One math-verify process, spoken to over pipes; killed when a request overruns.
-
-    A plain ``subprocess`` (not ``multiprocessing``) so that it neither re-imports the
-    caller's ``__main__`` nor imports the rest of mathlab: it loads this file alone.
-    """
-
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-P", "-c", _WORKER_BOOT, os.path.abspath(__file__)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            close_fds=True,
-        )
-        self.lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        threading.Thread(target=self._pump, name="mathlab-grader-pump", daemon=True).start()
-        try:
-            ready = self._receive(_STARTUP_TIMEOUT_S)
-        except (_WorkerTimeout, _WorkerDied) as exc:
-            self.kill()
-            raise RuntimeError(f"the math-verify worker process did not start ({exc!r})") from exc
-        if not ready.get("ready"):
-            self.kill()
-            raise RuntimeError(
-                f"the math-verify worker could not import math_verify: {ready.get('error')}"
-            )
-
-    def _pump(self) -> None:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        try:
-            for line in stdout:
-                self.lines.put(line)
-        except (OSError, ValueError):
-            pass
-        self.lines.put(None)
-
-    def _receive(self, timeout: float) -> dict[str, Any]:
-        try:
-            line = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            raise _WorkerTimeout from None
-        if line is None:
-            raise _WorkerDied
-        return json.loads(line)
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        try:
-            self.proc.stdin.write(json.dumps(payload) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
-            raise _WorkerGone from None
-        return self._receive(timeout)
-
-    def kill(self) -> None:
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-
-
-class _WorkerPool:
-    """Up to ``size`` persistent workers shared by all threads of this process."""
-
-    def __init__(self, size: int) -> None:
-        self.pid = os.getpid()
-        self.slots = threading.BoundedSemaphore(size)
-        self.lock = threading.Lock()
-        self.idle: list[_Worker] = []
-        self.every: list[_Worker] = []
-
-    def _take(self) -> _Worker:
-        with self.lock:
-            while self.idle:
-                worker = self.idle.pop()
-                if worker.alive():
-                    return worker
-                self.every.remove(worker)
-        worker = _Worker()
-        with self.lock:
-            self.every.append(worker)
-        return worker
-
-    def _discard(self, worker: _Worker) -> None:
-        worker.kill()
-        with self.lock:
-            if worker in self.every:
-                self.every.remove(worker)
-
-    def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any] | None:
-        """The worker's reply, or None when it overran ``timeout`` (the worker is killed)."""
-        with self.slots:
-            for _attempt in range(2):
-                worker = self._take()
-                try:
-                    reply = worker.request(payload, timeout)
-                except _WorkerGone:
-                    self._discard(worker)
-                    continue
-                except (_WorkerTimeout, _WorkerDied):
-                    self._discard(worker)
-                    return None
-                with self.lock:
-                    self.idle.append(worker)
-                return reply
-        return None
-
-    def shutdown(self) -> None:
-        with self.lock:
-            workers, self.every, self.idle = self.every, [], []
-        for worker in workers:
-            worker.kill()
-
-
-_pool: _WorkerPool | None = None
-_pool_lock = threading.Lock()
-
-
-def _get_pool() -> _WorkerPool:
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool.pid != os.getpid():  # a forked child gets its own pool
-            _pool = _WorkerPool(SYMBOLIC_WORKERS)
-        return _pool
-
-
-def shutdown_symbolic_workers() -> None:
-    """Stop the math-verify worker processes (they restart on the next symbolic call)."""
-    with _pool_lock:
-        pool = _pool
-    if pool is not None and pool.pid == os.getpid():
-        pool.shutdown()
-
-
-atexit.register(shutdown_symbolic_workers)
-
-
-def _symbolic(op: str, gold: str, pred: str, timeout: float) -> tuple[bool, bool] | None:
-    """``(gold_parsed, equal)`` from math-verify, or None on timeout.
-
-    Answers are cached per input; timeouts are not (the machine may just have been busy).
-    """
-    try:
-        return _symbolic_cached(op, gold, pred, timeout)
-    except _WorkerTimeout:
-        return None
-
-
-@lru_cache(maxsize=65536)
-def _symbolic_cached(op: str, gold: str, pred: str, timeout: float) -> tuple[bool, bool]:
-    reply = _get_pool().request({"op": op, "gold": gold, "pred": pred}, timeout)
-    if reply is None:
-        raise _WorkerTimeout
-    if "error" in reply:  # e.g. MemoryError inside math-verify: not parsed / not equal
-        logger.debug("math-verify worker error: %s", reply["error"])
-        return (op != "gold", False)
-    return (bool(reply["gold_parsed"]), bool(reply["equal"]))
+def _numbers_equal(a: _Number, b: _Number) -> bool:
+    return any(_same_value(x, y) for x in a.candidates() for y in b.candidates())
 
 
 # --------------------------------------------------------------------------------------
@@ -677,9 +444,7 @@ def _gold_text(gold: object) -> str:
 
 
 @lru_cache(maxsize=65536)
-def _check_gold_cached(
-    text: str, timeout: float
-) -> tuple[str, str | None, tuple[float, bool] | None]:
+def _check_gold_cached(text: str, timeout: float) -> tuple[str, str | None, _Number | None]:
     """``(normalised, error or None, number info)`` for a gold answer's text.
 
     Raises _WorkerTimeout (so that a timeout is not cached) when math-verify overran.
@@ -700,7 +465,7 @@ def _check_gold_cached(
     return norm, None, None
 
 
-def _checked_gold(gold: object, timeout: float) -> tuple[str, tuple[float, bool] | None]:
+def _checked_gold(gold: object, timeout: float) -> tuple[str, _Number | None]:
     try:
         norm, error, info = _check_gold_cached(_gold_text(gold), float(timeout))
     except _WorkerTimeout:
@@ -731,7 +496,8 @@ def check_gold(gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> str:
 def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_TIMEOUT_S) -> bool:
     r"""Whether a completion (or an already extracted answer) matches the gold answer.
 
-    Numeric comparison first (relative tolerance 1e-4; ``%`` also tried times 100), then
+    Numeric comparison first (integers exactly, other numbers within a relative tolerance
+    of 1e-4; ``%`` also tried times 100), then
     math-verify in a worker process limited to ``timeout`` seconds (a timeout is False).
     A completion with no answer is False; an unparseable gold raises GoldAnswerError.
 
@@ -739,6 +505,8 @@ def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_
     True
     >>> is_correct("50%", "0.5"), is_correct("1,000", "1000"), is_correct("3,5", "35")
     (True, True, False)
+    >>> is_correct("10,001", "10000"), is_correct("0.33333", "1/3")
+    (False, True)
     """
     gold_norm, gold_info = _checked_gold(gold, timeout)
     answer = extract_answer(pred_text)
@@ -799,32 +567,31 @@ def majority_vote(answers: Sequence[str | None]) -> str | None:
     """The most common answer (maj@k), grouping equivalent answers; None if none.
 
     Answers are extracted answers (e.g. ``Sample.pred``). Two answers fall in one group
-    when their numbers are equal within the grading tolerance (by value: ``50%`` groups
-    with ``0.5``) or, for non-numbers, when their normalised strings are equal. Ties go
+    when their numbers are equal as grading compares them (integers exactly, others within
+    the tolerance; by value: ``50%`` groups with ``0.5``) or, for non-numbers, when their normalised strings are equal. Ties go
     to the group seen first; the group's first answer, as written, is returned.
 
     >>> majority_vote(["1,000", "999", "1000.0", None, "1000"])
     '1,000'
     """
-    groups: list[tuple[str, object, list[str]]] = []  # (norm, value or None, members)
+    groups: list[tuple[str, _Number | None, list[str]]] = []  # (norm, number, members)
     for answer in answers:
         if answer is None:
             continue
         norm = normalize(answer)
         if not norm:
             continue
-        info = _number_of_normalized(norm)
-        value = None if info is None else info[0]
-        for g_norm, g_value, members in groups:
-            if value is not None and g_value is not None:
-                same = math.isclose(value, g_value, rel_tol=REL_TOL, abs_tol=ABS_TOL)  # type: ignore[arg-type]
+        number = _number_of_normalized(norm)
+        for g_norm, g_number, members in groups:
+            if number is not None and g_number is not None:
+                same = _same_value(number.candidates()[0], g_number.candidates()[0])
             else:
-                same = value is None and g_value is None and norm == g_norm
+                same = number is None and g_number is None and norm == g_norm
             if same:
                 members.append(answer)
                 break
         else:
-            groups.append((norm, value, [answer]))
+            groups.append((norm, number, [answer]))
     if not groups:
         return None
     best = max(groups, key=lambda g: len(g[2]))  # max keeps the first among ties

@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from mathlab.generate import ChatPrompt, Completion, SamplingParams
+from mathlab.generate import Backend, ChatPrompt, Completion, SamplingParams, ToolBackend
 from mathlab.prompts import STYLES, messages_for
 
 __all__ = [
@@ -329,6 +329,29 @@ class _Seq:
     error: str | None = None
     done: bool = False
 
+    def fork(self) -> _Seq:
+        """A new sequence from this start (one per sample): its response, no tokens yet."""
+        return _Seq(self.prompt, self.messages, self.response, 0, self.tool_calls, error=self.error)
+
+    def add(self, c: Completion) -> None:
+        """Append a generated piece."""
+        self.response += c.text
+        self.n_tokens += c.n_tokens
+        self.finish_reason = c.finish_reason
+
+    def result(self, tool: str) -> StyleResult:
+        from mathlab.answers import extract_answer
+
+        return StyleResult(
+            self.response,
+            extract_answer(self.response),
+            self.n_tokens,
+            self.tool_calls,
+            self.finish_reason,
+            tool,
+            self.error,
+        )
+
 
 def _prefix_at_boundary(prefix: str, tool: str) -> str | None:
     """What stopped a given assistant prefix, when it already ends at a tool boundary."""
@@ -346,7 +369,7 @@ def _prefix_at_boundary(prefix: str, tool: str) -> str | None:
 
 
 def tool_loop(
-    backend,
+    backend: Backend,
     prompts: Sequence[Any],
     tool: str,
     sampling: SamplingParams | None = None,
@@ -363,11 +386,10 @@ def tool_loop(
 
     prompts: chat messages or ``ChatPrompt(messages, prefix)``; a prefix that already ends
     at a tool boundary (``<<expr=``, or a closed ```python block) gets its tool result
-    first. Each result's text is the whole assistant response, prefix included.
+    first. Each result's text is the whole assistant response, prefix included. A backend
+    with ``supports_tools`` runs the whole loop inside one generate call; any other in
+    rounds of generate calls.
     """
-    from mathlab.answers import extract_answer
-    from mathlab.generate import as_chat_prompt
-
     if tool not in ("calc", "tir"):
         raise ValueError(f"tool must be 'calc' or 'tir', got {tool!r}")
     sampling = sampling or SamplingParams()
@@ -378,6 +400,22 @@ def tool_loop(
         step = _tir_step(timeout, memory_mb, workers, max_tool_calls, output_chars)
     else:
         step = _calc_step
+    starts = _starts(prompts, tool, step)
+    loop = _Loop(tool, step, sampling, max_rounds, desc)
+    if backend.supports_tools:
+        tool_backend = cast(ToolBackend, backend)
+        return _tool_loop_inline(tool_backend, starts, loop)
+    seqs = _tool_loop_rounds(backend, starts, loop)
+    results: list[list[StyleResult]] = [[] for _ in starts]
+    for s in seqs:
+        results[s.prompt].append(s.result(tool))
+    return results
+
+
+def _starts(prompts: Sequence[Any], tool: str, step) -> list[_Seq]:
+    """One start per prompt; a prefix already at a tool boundary gets its tool result."""
+    from mathlab.generate import as_chat_prompt
+
     starts = []
     for i, p in enumerate(prompts):
         cp = as_chat_prompt(p, f"prompts[{i}]")
@@ -386,16 +424,30 @@ def tool_loop(
         starts.append(_Seq(i, cp.messages, cp.prefix))
     pre = [(s, Completion("", 0, "stop", _prefix_at_boundary(s.response, tool))) for s in starts]
     step([(s, c) for s, c in pre if c.stop is not None])
-    if getattr(backend, "supports_tools", False):
-        return _tool_loop_inline(backend, starts, tool, step, sampling, max_rounds, desc)
+    return starts
 
+
+@dataclass
+class _Loop:
+    """What a tool loop runs: the tool, its step (runs the tool on the sequences at a
+    boundary), the sampling, the rounds allowed and the progress label."""
+
+    tool: str
+    step: Callable[[list], None]
+    sampling: SamplingParams
+    max_rounds: int
+    desc: str
+
+
+def _tool_loop_rounds(backend: Backend, starts: list[_Seq], loop: _Loop) -> list[_Seq]:
+    """The tool loop in rounds: each generates, for all sequences still active, up to the
+    next tool boundary (one generate call), runs `step` on those that stopped there and
+    goes on with them; the last round has no tool stops. Returns every sequence (n per
+    start, in prompt order)."""
+    sampling, max_rounds, desc = loop.sampling, loop.max_rounds, loop.desc
     seqs: list[_Seq] = []
-    tool_stop = [TIR_STOP] if tool == "tir" else [CALC_STOP]
-    regex = (
-        [CALC_STOP_REGEX]
-        if tool == "calc" and getattr(backend, "supports_stop_regex", False)
-        else []
-    )
+    tool_stop = [TIR_STOP] if loop.tool == "tir" else [CALC_STOP]
+    regex = [CALC_STOP_REGEX] if loop.tool == "calc" and backend.supports_stop_regex else []
     active: list[_Seq] = []
     for rnd in range(max_rounds + 1):
         last = rnd == max_rounds
@@ -411,7 +463,7 @@ def tool_loop(
             batch = []
             for s, row in zip(starts, outs):
                 for c in row:
-                    seq = _Seq(s.prompt, s.messages, s.response, 0, s.tool_calls, error=s.error)
+                    seq = s.fork()
                     seqs.append(seq)
                     batch.append((seq, c))
         else:
@@ -428,9 +480,7 @@ def tool_loop(
         at_boundary = []
         for s, c in batch:
             c = _fit_budget(backend, c, sampling.max_new_tokens - s.n_tokens)
-            s.response += c.text
-            s.n_tokens += c.n_tokens
-            s.finish_reason = c.finish_reason
+            s.add(c)
             tool_hit = (
                 c.finish_reason == "stop" and c.stop is not None and c.stop not in sampling.stop
             )
@@ -438,28 +488,15 @@ def tool_loop(
                 at_boundary.append((s, c))
             else:
                 s.done = True
-        step(at_boundary)
+        loop.step(at_boundary)
         active = [s for s, _ in at_boundary if not s.done]
         if not active:
             break
-    results: list[list[StyleResult]] = [[] for _ in starts]
-    for s in seqs:
-        results[s.prompt].append(
-            StyleResult(
-                s.response,
-                extract_answer(s.response),
-                s.n_tokens,
-                s.tool_calls,
-                s.finish_reason,
-                tool,
-                s.error,
-            )
-        )
-    return results
+    return seqs
 
 
 def _tool_loop_inline(
-    backend, starts: list[_Seq], tool: str, step, sampling: SamplingParams, max_rounds: int, desc
+    backend: ToolBackend, starts: list[_Seq], loop: _Loop
 ) -> list[list[StyleResult]]:
     """The tool loop inside one generate call of a backend that continues sequences in
     place (``supports_tools``: the fast engine). Same semantics as the rounds: each tool
@@ -467,25 +504,19 @@ def _tool_loop_inline(
     `max_rounds` tool stops per sequence; ``max_new_tokens`` bounds the model's tokens
     over all of them. Sampled sequences draw from one random stream each instead of a
     seed per round."""
-    from mathlab.answers import extract_answer
-
+    tool, step, sampling = loop.tool, loop.step, loop.sampling
     seqs: dict[tuple[int, int], _Seq] = {}
 
     def seq(i: int, j: int) -> _Seq:
         if (i, j) not in seqs:
-            s0 = starts[i]
-            seqs[(i, j)] = _Seq(
-                s0.prompt, s0.messages, s0.response, 0, s0.tool_calls, error=s0.error
-            )
+            seqs[(i, j)] = starts[i].fork()
         return seqs[(i, j)]
 
     def on_tool(events) -> list[str | None]:
         batch = []
         for ev in events:
             s, c = seq(ev.index, ev.sample), ev.completion
-            s.response += c.text
-            s.n_tokens += c.n_tokens
-            s.finish_reason = c.finish_reason
+            s.add(c)
             batch.append((s, c))
         step(batch)
         return [None if s.done else s.response for s, _ in batch]
@@ -493,45 +524,33 @@ def _tool_loop_inline(
     outs = backend.generate(
         [ChatPrompt(s.messages, s.response) for s in starts],
         sampling,
-        desc=f"{desc} (tools in place)",
+        desc=f"{loop.desc} (tools in place)",
         tool_stop=[TIR_STOP] if tool == "tir" else [CALC_STOP],
         tool_regex=[CALC_STOP_REGEX] if tool == "calc" else [],
         on_tool=on_tool,
-        max_tool_rounds=max_rounds,
+        max_tool_rounds=loop.max_rounds,
     )
     results: list[list[StyleResult]] = []
     for i, row in enumerate(outs):
         out_row = []
         for j, c in enumerate(row):
             # greedy: one sequence per prompt, its completion repeated n times
-            s = seq(i, 0 if sampling.greedy else j)
             if sampling.greedy and j > 0:
                 out_row.append(out_row[0])
                 continue
-            s.response += c.text
-            s.n_tokens += c.n_tokens
-            s.finish_reason = c.finish_reason
-            out_row.append(
-                StyleResult(
-                    s.response,
-                    extract_answer(s.response),
-                    s.n_tokens,
-                    s.tool_calls,
-                    s.finish_reason,
-                    tool,
-                    s.error,
-                )
-            )
+            s = seq(i, 0 if sampling.greedy else j)
+            s.add(c)
+            out_row.append(s.result(tool))
         results.append(out_row)
     return results
 
 
-def _fit_budget(backend, c: Completion, budget: int) -> Completion:
+def _fit_budget(backend: Backend, c: Completion, budget: int) -> Completion:
     """Cut a completion that overran its sequence's remaining token budget (batched rounds
     share one max_new_tokens)."""
     if c.n_tokens <= budget:
         return c
-    tokenizer = getattr(backend, "tokenizer", None)
+    tokenizer = backend.tokenizer
     if tokenizer is None:
         return c  # token-exact cuts need the tokenizer; the overrun is bounded by one round
     ids = tokenizer(c.text, add_special_tokens=False)["input_ids"][: max(budget, 0)]
@@ -568,7 +587,7 @@ def _calc_step(at_boundary: list) -> None:
 
 
 def solve(
-    backend,
+    backend: Backend,
     problems: Sequence[Any],
     style: str,
     sampling: SamplingParams | None = None,

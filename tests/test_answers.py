@@ -72,9 +72,14 @@ CASES = [
     ("First \\boxed{3}, then \\boxed{4}", "4", True),
     ("\\boxed{3} and then \\boxed{4", "3", True),  # a truncated last box is skipped
     ("\\boxed{2}", "3", False),
-    # relative tolerance 1e-4
-    ("100001", "100000", True),
+    # integers compare exactly; other numbers within a relative tolerance of 1e-4
+    ("100001", "100000", False),
     ("100100", "100000", False),
+    ("10000.0", "10000", True),
+    ("1e4", "10000", True),
+    ("\\frac{20000}{2}", "10000", True),
+    ("1000000%", "10000", True),
+    ("10000.000000000002", "10000", True),  # a program's float noise is not an integer
     ("0.33333", "1/3", True),
     ("0.333", "1/3", False),
     ("0.001", "0", False),
@@ -325,6 +330,45 @@ def test_reward_accuracy_lengths_must_match():
 )
 def test_majority_vote(votes, winner):
     assert majority_vote(votes) == winner
+
+
+INTEGER_GOLDS = [0, 7, 99, 9999, 10000, 12345, 99999, 100000, 1234567, 10**9, 12345678901234567]
+
+
+@pytest.mark.parametrize("gold", INTEGER_GOLDS)
+def test_off_by_one_is_never_right_for_an_integer_gold(gold):
+    for g in (gold, -gold):
+        for delta in (1, -1):
+            wrong = g + delta
+            for pred in (str(wrong), f"{wrong:,}", f"The answer is: {wrong:,}.", f"{wrong}.0"):
+                assert is_correct(pred, str(g)) is False, (pred, g)
+                assert is_correct(pred, f"{g:,}") is False, (pred, g)
+        for pred in (str(g), f"{g:,}", f"{g}.0", f"#### {g:,}"):
+            assert is_correct(pred, str(g)) is True, (pred, g)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold"),
+    [
+        ("0.33333", "1/3"),
+        ("0.33333", "\\frac{1}{3}"),
+        ("3.14159", "3.1416"),
+        ("12345.67", "12345.6712"),
+        ("33.333%", "1/3"),
+        ("0.6667", "\\frac{2}{3}"),
+        ("2.0001", "2.0002"),
+    ],
+)
+def test_rounded_decimals_still_match(pred, gold):
+    assert is_correct(pred, gold) is True
+
+
+def test_integers_do_not_pass_through_floats():
+    # both round to the same float: only an exact comparison tells them apart
+    assert float("12345678901234567") == float("12345678901234568")
+    assert is_correct("12345678901234568", "12345678901234567") is False
+    assert majority_vote(["10001", "10000", "10000"]) == "10000"
+    assert majority_vote(["0.3333", "0.33333", "1"]) == "0.3333"
 
 
 def test_numeric_grading_is_fast():
