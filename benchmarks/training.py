@@ -79,12 +79,12 @@ def run_one(name: str, args) -> dict:
     from mathlab.config import SFTParams
     from mathlab.models import load_model, load_tokenizer
     from mathlab.precision import train_bf16
-    from mathlab.sft import (
-        _trainer_class,
+    from mathlab.sft import training_order
+    from mathlab.sft_trl import (
         packed_attention,
         sft_config_kwargs,
+        trainer_class,
         trainer_kwargs,
-        training_order,
     )
 
     torch.set_num_threads(args.threads)
@@ -132,7 +132,7 @@ def run_one(name: str, args) -> dict:
 
     tokens: list[int] = []
     labels: list[int] = []
-    trainer = _trainer_class()(
+    trainer = trainer_class()(
         **trainer_kwargs(model, config, datasets.Dataset.from_list(rows), tok, [Clock()], None)
     )
     trainer.completion_logits_only = completion_only

@@ -27,9 +27,9 @@ from pathlib import Path
 
 from mathlab.data.loaders import load_real
 from mathlab.evaluate import evaluate
-from mathlab.generate import get_backend
+from mathlab.generate import backend_options, get_backend
 from mathlab.models import describe
-from mathlab.sft import compare_paired
+from mathlab.stats import compare_paired
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -56,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def run_model(spec: str, problems, args) -> tuple[list[bool], dict]:
-    backend = get_backend(spec, device=args.device, batch_size=args.batch_size)
+    opts = backend_options("auto", device=args.device, batch_size=args.batch_size, seed=args.seed)
+    backend = get_backend(spec, kind="auto", **opts)
     started = time.time()
     res = evaluate(
         backend,

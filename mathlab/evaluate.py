@@ -7,7 +7,7 @@
 greedily (accuracy) and, when ``k > 1``, ``k`` times at ``temperature`` (0.7 by default):
 maj@k is the accuracy of the majority answer, pass@k the unbiased estimator of the Codex
 paper, ``1 - C(n-c, k) / C(n, k)`` per problem with ``n`` samples of which ``c`` are
-correct, averaged. A ``scorer(problem, completions) -> list[float]`` (a reward model)
+correct, averaged (the estimators: :mod:`mathlab.stats`). A ``scorer(problem, completions) -> list[float]`` (a reward model)
 picks one completion per problem: bon@k. Every number is also broken down by family,
 steps and source (``Problem.meta`` and ``Problem.source``).
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections import defaultdict
@@ -35,52 +34,19 @@ from pathlib import Path
 from typing import Any
 
 from mathlab.data.records import Problem, Sample
+from mathlab.stats import maj_correct, pass_at_k, pass_curve
+from mathlab.stats import rounded_mean as _mean
 
 __all__ = [
     "EvalResult",
     "eval_main",
     "evaluate",
     "load_problems",
-    "maj_correct",
-    "pass_at_k",
-    "pass_curve",
     "score_results",
     "summarize",
 ]
 
 DEFAULT_TEMPERATURE = 0.7
-
-
-# --------------------------------------------------------------------------- estimators
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n samples of which c are correct (Chen et al. 2021).
-
-    >>> pass_at_k(4, 0, 1), pass_at_k(4, 1, 1), pass_at_k(4, 1, 2), pass_at_k(4, 4, 2)
-    (0.0, 0.25, 0.5, 1.0)
-    """
-    if not 0 <= c <= n or not 1 <= k <= n:
-        raise ValueError(f"pass_at_k needs 0 <= c <= n and 1 <= k <= n, got n={n}, c={c}, k={k}")
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
-
-
-def pass_curve(counts: Sequence[tuple[int, int]], k: int) -> dict[str, float]:
-    """Mean pass@j over problems for j = 1, 2, 4, ..., k (and k): {"1": ..., "k": ...}."""
-    js = sorted({j for j in (2**i for i in range(int(math.log2(k)) + 1)) if j <= k} | {k})
-    return {str(j): _mean([pass_at_k(n, c, j) for n, c in counts]) for j in js}
-
-
-def maj_correct(preds: Sequence[str | None], gold: str) -> bool:
-    """Whether the majority answer of `preds` (``answers.majority_vote``) is correct."""
-    from mathlab.answers import is_correct, majority_vote
-
-    vote = majority_vote(list(preds))
-    return vote is not None and is_correct(vote, gold)
-
-
-def _mean(xs: Sequence[float]) -> float | None:
-    return round(sum(xs) / len(xs), 6) if xs else None
 
 
 # --------------------------------------------------------------------------- result
@@ -335,19 +301,9 @@ def evaluate(
     best-of-N. solve_opts go to ``mathlab.styles.solve`` (timeout, max_tool_calls, ...).
     """
     from mathlab.generate import SamplingParams, get_backend
-    from mathlab.styles import solve
 
     started = time.time()
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    if not greedy and k == 1 and temperature in (None, 0):
-        raise ValueError("greedy=False needs sampling: k > 1 or a temperature > 0")
-    problems = list(problems)
-    for i, p in enumerate(problems):
-        if not isinstance(p, Problem):
-            raise TypeError(
-                f"problems[{i}] is a {type(p).__name__}, expected mathlab.data.records.Problem"
-            )
+    problems = _checked_problems(problems, k, greedy, temperature)
     bad_gold = _check_golds(problems, on_bad_gold)
     backend = get_backend(backend_or_spec, **(backend_opts or {}))
     model = model_name or (
@@ -359,33 +315,13 @@ def evaluate(
         if temperature is None
         else float(temperature)
     )
-
-    greedy_res = sampled_res = None
-    if greedy:
-        greedy_params = SamplingParams(
-            n=1, temperature=0.0, max_new_tokens=max_new_tokens, seed=seed
-        )
-        greedy_res = [
-            row[0]
-            for row in solve(
-                backend, problems, style, greedy_params, desc=f"{style} greedy", **solve_opts
-            )
-        ]
-    scores = None
-    if sampled_pass:
-        params = SamplingParams(
-            n=k, temperature=temp, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
-        )
-        sampled_res = solve(backend, problems, style, params, desc=f"{style} k={k}", **solve_opts)
-        if scorer is not None:
-            scores = []
-            for p, row in zip(problems, sampled_res):
-                s = [float(x) for x in scorer(p, [r.text for r in row])]
-                if len(s) != len(row):
-                    raise ValueError(
-                        f"scorer returned {len(s)} scores for {len(row)} completions of {p.id}"
-                    )
-                scores.append(s)
+    budget = {"max_new_tokens": max_new_tokens, "seed": seed}
+    sampling = (
+        SamplingParams(n=k, temperature=temp, top_p=top_p, **budget) if sampled_pass else None
+    )
+    greedy_res, sampled_res, scores = _solve_passes(
+        backend, problems, style, greedy, budget, sampling, scorer, solve_opts
+    )
     rows, samples = score_results(
         problems, style, greedy_res, sampled_res, scores, model=model, seed=seed, bad_gold=bad_gold
     )
@@ -399,10 +335,68 @@ def evaluate(
         dataset=dataset,
         style=style,
     )
-    record.update(
-        temperature=temp if sampled_pass else 0.0, max_new_tokens=max_new_tokens, seed=seed
-    )
+    record.update(temperature=temp if sampled_pass else 0.0, **budget)
+    _add_greedy_counts(record, greedy_res, bad_gold)
+    samples_path = None
+    if run is not None:
+        samples_path = _write_samples(run, record, samples, stage, dataset, style)
+    record["wall_s"] = round(time.time() - started, 2)
+    if run is not None:
+        run.add_eval(record)
     results = {"greedy": greedy_res, "sampled": sampled_res}
+    return EvalResult(record, samples, rows, samples_path, results)
+
+
+def _checked_problems(problems: Sequence[Problem], k: Any, greedy: bool, temperature) -> list:
+    """`problems` as a list, after checking the request (k, greedy or sampling, row types)."""
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    if not greedy and k == 1 and temperature in (None, 0):
+        raise ValueError("greedy=False needs sampling: k > 1 or a temperature > 0")
+    problems = list(problems)
+    for i, p in enumerate(problems):
+        if not isinstance(p, Problem):
+            raise TypeError(
+                f"problems[{i}] is a {type(p).__name__}, expected mathlab.data.records.Problem"
+            )
+    return problems
+
+
+def _solve_passes(backend, problems, style, greedy, budget, sampling, scorer, solve_opts):
+    """(greedy results, sampled results, scores), each None when that pass does not run.
+
+    budget: max_new_tokens and seed of the greedy pass; sampling: the SamplingParams of the
+    sampled pass (None: no sampled pass); scorer: rewards for best-of-N."""
+    from mathlab.generate import SamplingParams
+    from mathlab.styles import solve
+
+    greedy_res = sampled_res = scores = None
+    if greedy:
+        greedy_params = SamplingParams(n=1, temperature=0.0, **budget)
+        greedy_res = [
+            row[0]
+            for row in solve(
+                backend, problems, style, greedy_params, desc=f"{style} greedy", **solve_opts
+            )
+        ]
+    if sampling is not None:
+        sampled_res = solve(
+            backend, problems, style, sampling, desc=f"{style} k={sampling.n}", **solve_opts
+        )
+        if scorer is not None:
+            scores = []
+            for p, row in zip(problems, sampled_res):
+                s = [float(x) for x in scorer(p, [r.text for r in row])]
+                if len(s) != len(row):
+                    raise ValueError(
+                        f"scorer returned {len(s)} scores for {len(row)} completions of {p.id}"
+                    )
+                scores.append(s)
+    return greedy_res, sampled_res, scores
+
+
+def _add_greedy_counts(record: dict[str, Any], greedy_res, bad_gold: set[str]) -> None:
+    """Finish reasons and mean tool calls of the greedy pass; the count of bad gold answers."""
     if greedy_res is not None:
         finish: dict[str, int] = defaultdict(int)
         for r in greedy_res:
@@ -411,19 +405,18 @@ def evaluate(
         record["mean_tool_calls"] = _mean([r.tool_calls for r in greedy_res])
     if bad_gold:
         record["n_bad_gold"] = len(bad_gold)
-    samples_path = None
-    if run is not None:
-        from mathlab.data.records import write_jsonl
 
-        samples_path = write_jsonl(run.samples_path(stage, dataset, style), samples)
-        try:
-            record["samples"] = str(samples_path.relative_to(run.path))
-        except ValueError:
-            record["samples"] = str(samples_path)
-    record["wall_s"] = round(time.time() - started, 2)
-    if run is not None:
-        run.add_eval(record)
-    return EvalResult(record, samples, rows, samples_path, results)
+
+def _write_samples(run, record, samples, stage: str, dataset: str, style: str) -> Path:
+    """Write the Sample rows to the run's samples file; the record names it."""
+    from mathlab.data.records import write_jsonl
+
+    samples_path = write_jsonl(run.samples_path(stage, dataset, style), samples)
+    try:
+        record["samples"] = str(samples_path.relative_to(run.path))
+    except ValueError:
+        record["samples"] = str(samples_path)
+    return samples_path
 
 
 # --------------------------------------------------------------------------- CLI
@@ -469,8 +462,8 @@ def load_problems(data: str, limit: int | None = None, seed: int = 0) -> tuple[l
     return problems, report.name
 
 
-def eval_main(argv: list[str] | None = None) -> int:
-    """``mathlab eval --model SPEC --data PATH_OR_NAME --style cot --k 4 [--limit N] [--out DIR]``."""
+def _eval_parser() -> argparse.ArgumentParser:
+    """The command line of ``mathlab eval``."""
     parser = argparse.ArgumentParser(
         prog="mathlab eval",
         description="Evaluate a model on a problem set: greedy accuracy, maj@k and pass@k, by style.",
@@ -548,11 +541,15 @@ def eval_main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--breakdown", default="by_family", choices=["by_family", "by_steps", "by_source", "none"]
     )
-    args = parser.parse_args(argv)
+    return parser
 
-    from mathlab.generate import backend_options, get_backend
+
+def _parse_eval_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    """The parsed arguments of ``mathlab eval`` and its styles (usage errors exit 2)."""
     from mathlab.prompts import STYLES
 
+    parser = _eval_parser()
+    args = parser.parse_args(argv)
     styles = [s.strip() for s in args.style.split(",") if s.strip()]
     for s in styles:
         if s not in STYLES:
@@ -563,6 +560,14 @@ def eval_main(argv: list[str] | None = None) -> int:
         parser.error("--limit must be >= 1")
     if args.max_new_tokens < 1:
         parser.error("--max-new-tokens must be >= 1")
+    return args, styles
+
+
+def eval_main(argv: list[str] | None = None) -> int:
+    """``mathlab eval --model SPEC --data PATH_OR_NAME --style cot --k 4 [--limit N] [--out DIR]``."""
+    from mathlab.generate import backend_options, get_backend
+
+    args, styles = _parse_eval_args(argv)
     try:
         problems, name = load_problems(args.data, args.limit, args.seed)
     except (OSError, ValueError) as exc:
@@ -579,9 +584,9 @@ def eval_main(argv: list[str] | None = None) -> int:
         batch_size=args.batch_size,
         seed=args.seed,
         autocast={"auto": None, "on": True, "off": False}[args.autocast],
+        base_url=args.base_url,
+        api_key_env=args.api_key_env,
     )
-    if args.backend == "openai":
-        opts = {"base_url": args.base_url, "api_key_env": args.api_key_env}
     backend = get_backend(args.model, kind=args.backend, **opts)
     run = None
     if args.out:

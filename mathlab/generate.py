@@ -183,10 +183,13 @@ def backend_options(
     batch_size: int | None = None,
     seed: int = 0,
     autocast: bool | None = None,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
 ) -> dict[str, Any]:
     """The keyword arguments :func:`get_backend` takes for `kind`, from the settings every
     caller has (the one place they are translated): fast/HF take device, dtype, batch size,
-    seed and autocast; vLLM dtype and seed; the OpenAI backend none of them."""
+    seed and autocast; vLLM dtype and seed; the OpenAI backend only its endpoint (base_url,
+    api_key_env, when given)."""
     if kind not in BACKEND_KINDS:
         raise ValueError(
             f"unknown backend kind {kind!r} (expected one of {', '.join(BACKEND_KINDS)})"
@@ -194,7 +197,8 @@ def backend_options(
     if kind == "vllm":
         return {"dtype": dtype, "seed": seed}
     if kind == "openai":
-        return {}
+        endpoint = {"base_url": base_url, "api_key_env": api_key_env}
+        return {k: v for k, v in endpoint.items() if v is not None}
     opts: dict[str, Any] = {"device": device, "dtype": dtype, "seed": seed}
     if batch_size is not None:
         opts["batch_size"] = batch_size

@@ -1,4 +1,4 @@
-"""Small seaborn figure helpers shared by the training notebooks (02_sft, 03_rft).
+"""Small seaborn figure helpers shared by the notebooks (02_sft, 03_rft; 06_rfft's losses).
 
 Each returns a matplotlib Figure with a title, axis labels and a legend, readable without
 the code; the notebook saves it with ``run.savefig(fig, name)``.
@@ -17,8 +17,15 @@ def _plt():
     return plt, sns
 
 
-def loss_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], title: str):
-    """Training loss against optimizer step, one line per run ({label: history})."""
+def loss_curves(
+    histories: Mapping[str, Sequence[Mapping[str, float]]],
+    title: str = "Training loss",
+    ylabel: str = "training loss (completion tokens)",
+    log_scale: bool = False,
+    markers: bool = True,
+):
+    """Training loss against optimizer step, one line per run ({label: loss history}; a loss
+    history is a list of {"step", "loss", ...} entries, see mathlab.training)."""
     import pandas as pd
 
     plt, sns = _plt()
@@ -29,8 +36,17 @@ def loss_curves(histories: Mapping[str, Sequence[Mapping[str, float]]], title: s
     ]
     fig, ax = plt.subplots(figsize=(7, 4))
     if rows:
-        sns.lineplot(data=pd.DataFrame(rows), x="step", y="loss", hue="run", marker="o", ax=ax)
-    ax.set(title=title, xlabel="optimizer step", ylabel="training loss (completion tokens)")
+        sns.lineplot(
+            data=pd.DataFrame(rows),
+            x="step",
+            y="loss",
+            hue="run",
+            marker="o" if markers else None,
+            ax=ax,
+        )
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel="optimizer step", ylabel=ylabel)
     fig.tight_layout()
     return fig
 

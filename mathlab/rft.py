@@ -401,37 +401,42 @@ def rft_rows(
 
 
 # --------------------------------------------------------------------------- notebook helpers
-def model_identity(spec: str) -> str:
-    """What a sample cache depends on: a trained folder's stage key, else the spec itself."""
-    stage = Path(spec) / "mathlab_stage.json"
-    if stage.is_file():
-        return json.loads(stage.read_text()).get("key", spec)
-    return spec
-
-
 def sample_model(
-    run, name: str, spec: str, problems: Sequence, cfg, k: int
+    run,
+    name: str,
+    spec: str,
+    problems: Sequence,
+    k: int,
+    *,
+    style: str = "cot",
+    temperature: float = 0.7,
+    top_p: float = 1.0,
+    max_new_tokens: int = 256,
+    seed: int = 0,
+    backend: str = "auto",
+    backend_opts: Mapping[str, Any] | None = None,
 ) -> dict[str, list[SampledPath]]:
-    """k samples per problem from model `spec` (in ``sft.eval_style``), cached in
+    """k samples per problem from model `spec` in decoding `style`, cached in
     ``samples/rft_<name>__train__<style>.jsonl``.
 
     The cache key covers the model (a trained folder's stage key), the problems and the
-    sampling parameters; a matching file is read back instead of sampling again.
+    sampling parameters; a matching file is read back instead of sampling again. backend /
+    backend_opts: the generation backend's kind and ``get_backend`` options
+    (``mathlab.generate.backend_options``).
     """
-    from mathlab.generate import backend_options, get_backend
+    from mathlab.generate import get_backend
     from mathlab.runs import stable_hash
+    from mathlab.training import stage_model_key
 
-    p = cfg.rft
-    style = cfg.sft.eval_style  # sample the way the models are evaluated
     key = stable_hash(
         {
-            "model": model_identity(spec),
+            "model": stage_model_key(spec),
             "ids": [q.id for q in problems],
             "k": k,
-            "temperature": p.temperature,
-            "top_p": p.top_p,
-            "max_new_tokens": p.max_new_tokens,
-            "seed": cfg.seed,
+            "temperature": temperature,
+            "top_p": top_p,
+            "max_new_tokens": max_new_tokens,
+            "seed": seed,
             "style": style,
         }
     )
@@ -443,23 +448,12 @@ def sample_model(
             flush=True,
         )
         return cached
-    opts = backend_options(
-        p.backend, device=cfg.device, dtype=cfg.dtype, batch_size=p.batch_size, seed=cfg.seed
-    )
-    backend = get_backend(spec, kind=p.backend, **opts)
+    model = get_backend(spec, kind=backend, **(backend_opts or {}))
     samples = sample_paths(
-        backend,
-        problems,
-        k,
-        p.temperature,
-        p.top_p,
-        p.max_new_tokens,
-        cfg.seed,
-        model_name=name,
-        style=style,
+        model, problems, k, temperature, top_p, max_new_tokens, seed, model_name=name, style=style
     )
-    del backend
-    save_samples(path, samples, problems, key, seed=cfg.seed)
+    del model
+    save_samples(path, samples, problems, key, seed=seed)
     n = sum(len(v) for v in samples.values())
     c = sum(s.correct for v in samples.values() for s in v)
     print(f"{name}: {n} samples, {c} correct ({c / max(n, 1):.1%})", flush=True)

@@ -1,4 +1,4 @@
-"""Every keyword argument mathlab.sft passes to transformers / TRL / PEFT exists in the pinned
+"""Every keyword argument mathlab.sft_trl passes to transformers / TRL / PEFT exists in the pinned
 versions (after unsloth's notebook API-drift test). The kwargs come from the same builder
 functions the training code calls, so this checks exactly what the code passes."""
 
@@ -11,7 +11,12 @@ import transformers
 import trl
 
 from mathlab.config import load_config
-from mathlab.sft import bnb_config_kwargs, lora_config_kwargs, sft_config_kwargs, trainer_kwargs
+from mathlab.sft_trl import (
+    bnb_config_kwargs,
+    lora_config_kwargs,
+    sft_config_kwargs,
+    trainer_kwargs,
+)
 
 PRESETS = ["smoke", "cpu", "gpu"]
 

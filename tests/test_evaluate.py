@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 
 import pytest
 import torch
@@ -13,9 +12,6 @@ from mathlab.data.records import Sample as SampleRow
 from mathlab.evaluate import (
     eval_main,
     evaluate,
-    maj_correct,
-    pass_at_k,
-    pass_curve,
     score_results,
     summarize,
 )
@@ -60,35 +56,6 @@ def problems():
     from mathlab.data.generator import generate_problems
 
     return generate_problems(3, seed=1, split="test")
-
-
-# --------------------------------------------------------------------------- estimators
-def test_pass_at_k_against_hand_computed_values():
-    assert pass_at_k(5, 2, 2) == pytest.approx(1 - 3 / 10)  # 1 - C(3,2)/C(5,2)
-    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
-    assert pass_at_k(10, 3, 5) == pytest.approx(1 - 21 / 252)  # 1 - C(7,5)/C(10,5)
-    assert pass_at_k(4, 1, 4) == 1.0 and pass_at_k(3, 0, 2) == 0.0 and pass_at_k(8, 8, 3) == 1.0
-    # unbiased: the mean over all k-subsets of "any correct"
-    n, c, k = 6, 2, 3
-    subsets = math.comb(n, k)
-    with_correct = subsets - math.comb(n - c, k)
-    assert pass_at_k(n, c, k) == pytest.approx(with_correct / subsets)
-    with pytest.raises(ValueError, match="pass_at_k"):
-        pass_at_k(4, 5, 2)
-    with pytest.raises(ValueError, match="pass_at_k"):
-        pass_at_k(4, 1, 5)
-    assert pass_curve([(4, 2), (4, 1), (4, 0)], 4) == pytest.approx(
-        {"1": 0.25, "2": (5 / 6 + 0.5) / 3, "4": 2 / 3},
-        abs=1e-6,  # rounded to 6 places
-    )
-    assert set(pass_curve([(6, 1)], 6)) == {"1", "2", "4", "6"}
-
-
-def test_maj_correct():
-    assert maj_correct(["24", "24.0", "25", None], "24")
-    assert not maj_correct(["25", "25", "24"], "24")
-    assert maj_correct(["1,000", "999", "1000"], "1000")
-    assert not maj_correct([None, None], "3")
 
 
 # --------------------------------------------------------------------------- aggregation

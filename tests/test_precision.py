@@ -208,7 +208,8 @@ def rows():
 
 def test_sft_trains_in_bf16_and_in_fp32(rows, tmp_path, monkeypatch, capsys):
     from mathlab.config import SFTParams
-    from mathlab.sft import finished_stage, sft_config_kwargs, train_sft, use_bf16
+    from mathlab.sft import finished_stage, train_sft
+    from mathlab.sft_trl import sft_config_kwargs, use_bf16
 
     params = SFTParams(batch_size=2, logging_steps=1, save_steps=1000, max_length=256, lr=1e-3)
     out = tmp_path / "sft"
@@ -219,7 +220,7 @@ def test_sft_trains_in_bf16_and_in_fp32(rows, tmp_path, monkeypatch, capsys):
         res = train_sft("tiny-random", rows, params, out, max_steps=1, label="prec")
         assert not res.skipped and res.steps == 1 and res.precision == want
         assert res.final_loss is not None and math.isfinite(res.final_loss)
-        assert json.loads((out / "mathlab_stage.json").read_text())["precision"] == want
+        assert json.loads((out / "stage.json").read_text())["precision"] == want
         results[forced] = res
     # the key records the precision used: fp32 did not reuse the bf16 stage in the same folder
     assert results["1"].key != results["0"].key
@@ -228,9 +229,10 @@ def test_sft_trains_in_bf16_and_in_fp32(rows, tmp_path, monkeypatch, capsys):
     assert "precision (prec training): fp32" in printed
     # a request beats the hardware
     assert use_bf16(params.model_copy(update={"bf16": True}), "cpu") is True
-    # a stage record from before precision was recorded still loads
-    stored = json.loads((out / "mathlab_stage.json").read_text())
+    # a stage record from before precision was recorded (and under the old name) still loads
+    stored = json.loads((out / "stage.json").read_text())
     del stored["precision"]
+    (out / "stage.json").unlink()
     (out / "mathlab_stage.json").write_text(json.dumps(stored))
     old = finished_stage(out, stored["key"])
     assert old is not None and old.skipped and old.precision == "unknown"

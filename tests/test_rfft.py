@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
@@ -291,9 +292,19 @@ def test_fit_or_load_trains_once_then_loads(tmp_path):
     m1, _, rec1, cached1 = fit_or_load(tmp_path / "t", key, build, fit)
     m2, tok2, rec2, cached2 = fit_or_load(tmp_path / "t", key, build, fit)
     assert (cached1, cached2, len(calls)) == (False, True, 1)
-    assert rec1["hash"] == rec2["hash"] and len(tok2) == len(tok)
+    assert rec1["key"] == rec2["key"] and rec1["inputs"] == key and len(tok2) == len(tok)
+    assert rec2["train"]["history"] == rec1["train"]["history"]
     for a, b in zip(m1.state_dict().values(), m2.state_dict().values()):
         assert torch.equal(a, b)
+    # a folder written before issue 11: hash under "hash", inputs under "key", loss pairs
+    train = {k: v for k, v in rec1["train"].items() if k != "history"}
+    train["losses"] = [[h["step"], h["loss"]] for h in rec1["train"]["history"]]
+    old = {"hash": rec1["key"], "key": key, "train": train, "n_params": rec1["n_params"]}
+    (tmp_path / "t" / "stage.json").write_text(json.dumps(old))
+    _, _, rec3, cached3 = fit_or_load(tmp_path / "t", key, build, fit)
+    assert cached3 and len(calls) == 1  # reused, not retrained
+    assert rec3["key"] == rec1["key"] and rec3["inputs"] == key
+    assert rec3["train"]["history"] == rec1["train"]["history"]
     fit_or_load(tmp_path / "t", {**key, "steps": 4}, build, fit)  # new key: retrains
     assert len(calls) == 2
 

@@ -37,6 +37,8 @@ from mathlab.rfft.train import (
     tiny_llama,
     train_lm,
 )
+from mathlab.stats import rounded_mean
+from mathlab.training import last_loss
 
 
 def _training_fields(train: dict[str, Any], eval_s: float, cached: bool) -> dict[str, Any]:
@@ -44,13 +46,17 @@ def _training_fields(train: dict[str, Any], eval_s: float, cached: bool) -> dict
     return {
         "steps": train["steps"],
         "batch_size": train["batch_size"],
-        "final_loss": round(train["losses"][-1][1], 4),
+        "final_loss": round(last_loss(train["history"]), 4),
         "train_s": train["seconds"],
         "tokens_per_s": train["tokens_per_s"],
         "precision": "bf16-autocast" if train.get("bf16") else "fp32",
         "eval_s": round(eval_s, 1),
         "cached": cached,
     }
+
+
+def _mean4(xs: list[float]) -> float | None:
+    return rounded_mean(xs, 4)
 
 
 HOLE_GAP = 30.0  # points: inside this far below outside is a hole
@@ -414,7 +420,7 @@ class RFFTResult:
     def skeleton_by_digits(self) -> dict[int, float]:
         """Share of outputs per digit count whose skeleton (digits masked) matches the gold."""
         return {
-            d: _mean([float(s["skeleton_ok"]) for s in self.samples if s["digits"] == d])
+            d: _mean4([float(s["skeleton_ok"]) for s in self.samples if s["digits"] == d])
             for d in self.by_digits
         }
 
@@ -430,17 +436,15 @@ class RFFTResult:
             "k": 1,
             "n": n,
             "accuracy": round(sum(s["correct"] for s in self.samples) / max(n, 1), 4),
-            "accuracy_in_train_range": _mean(
+            "accuracy_in_train_range": _mean4(
                 [v for d, v in self.by_digits.items() if d <= train_max]
             ),
-            "accuracy_beyond_train": _mean([v for d, v in self.by_digits.items() if d > train_max]),
+            "accuracy_beyond_train": _mean4(
+                [v for d, v in self.by_digits.items() if d > train_max]
+            ),
             "by_digits": {str(d): round(v, 4) for d, v in self.by_digits.items()},
             "skeleton_ok_by_digits": {str(d): v for d, v in self.skeleton_by_digits.items()},
         }
-
-
-def _mean(xs: list[float]) -> float | None:
-    return round(sum(xs) / len(xs), 4) if xs else None
 
 
 def skeleton(text: str) -> list[str]:
@@ -653,7 +657,7 @@ def paper_comparison(lso: list[LSOResult], rfft: list[RFFTResult], train_max: in
             {
                 "experiment": f"addition, {r.fmt} ({r.backend})",
                 "paper": PAPER["rfft"] if r.fmt == "rule" else "",
-                "ours": f"1-{train_max} digits: {_mean([v for d, v in r.by_digits.items() if d <= train_max]):.0%}; "
+                "ours": f"1-{train_max} digits: {_mean4([v for d, v in r.by_digits.items() if d <= train_max]):.0%}; "
                 f"{top} digits: {r.by_digits[top]:.0%}",
             }
         )

@@ -1,4 +1,5 @@
-"""Figures of 06_rfft: LSO accuracy heatmaps, RFFT length-generalization curves, losses."""
+"""Figures of 06_rfft: LSO accuracy heatmaps, RFFT length-generalization curves (the loss
+curves: ``mathlab.plots.loss_curves``)."""
 
 from __future__ import annotations
 
@@ -87,20 +88,5 @@ def rfft_curves(table: pd.DataFrame, train_max: int, title: str = ""):
         ax.set_ylabel(label)
         ax.legend(loc="best", fontsize=8)
     fig.suptitle(title or "Rule-Following Fine-Tuning: length generalization by answer format")
-    fig.tight_layout()
-    return fig
-
-
-def loss_curves(
-    logs: dict[str, list[tuple[int, float]]], title: str = "Training loss (answer tokens)"
-):
-    """Loss against step, one line per setting (log scale)."""
-    rows = [{"setting": name, "step": s, "loss": v} for name, pts in logs.items() for s, v in pts]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    sns.lineplot(data=pd.DataFrame(rows), x="step", y="loss", hue="setting", ax=ax)
-    ax.set_yscale("log")
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("cross-entropy per target token")
-    ax.set_title(title)
     fig.tight_layout()
     return fig

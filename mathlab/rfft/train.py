@@ -8,8 +8,9 @@
   are drawn from length-sorted chunks of a shuffled epoch, so they need (almost) no padding; padding is
   only ever at the end of a sequence, which a causal model never attends to.
 * `greedy_decode` batches prompts of equal length and decodes with the KV cache.
-* `fit_or_load` is the stage cache: a model folder whose `stage.json` carries the same
-  parameter hash is loaded instead of retrained, so a re-run resumes.
+* `fit_or_load` runs one stage through `mathlab.training.Stage`: a model folder whose
+  stage record carries the same key (a hash of the inputs) is loaded instead of retrained,
+  so a re-run resumes; a new model is saved atomically.
 
 >>> from mathlab.rfft.tokenizers import build_tokenizer
 >>> tok = build_tokenizer(["1+2=3"])
@@ -20,10 +21,8 @@
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import shutil
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -35,7 +34,7 @@ import torch
 
 from mathlab.progress import progress
 from mathlab.rfft.tokenizers import encode
-from mathlab.runs import atomic_write_json, stable_hash
+from mathlab.training import Stage, stage_key
 
 
 # --------------------------------------------------------------------------- data
@@ -154,15 +153,16 @@ class TrainLog:
     tokens: int = 0  # tokens processed (padding included)
     tokens_per_s: float = 0.0
     threads: int = 1
-    losses: list[tuple[int, float]] = field(default_factory=list)  # (step, mean answer-token loss)
+    # loss history (mathlab.training): {"step", "loss": mean answer-token loss since the last}
+    history: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def first_loss(self) -> float:
-        return self.losses[0][1] if self.losses else float("nan")
+        return self.history[0]["loss"] if self.history else float("nan")
 
     @property
     def final_loss(self) -> float:
-        return self.losses[-1][1] if self.losses else float("nan")
+        return self.history[-1]["loss"] if self.history else float("nan")
 
 
 def lr_at(step: int, steps: int, lr: float, warmup_frac: float = 0.05, floor: float = 0.1) -> float:
@@ -228,10 +228,10 @@ def train_lm(
         log.tokens += ids.numel()
         window.append(loss.item())
         if (step + 1) % log_every == 0 or step == 0 or step + 1 == steps:
-            log.losses.append((step + 1, sum(window) / len(window)))
+            log.history.append({"step": step + 1, "loss": sum(window) / len(window)})
             window = []
             if hasattr(bar, "set_postfix"):
-                bar.set_postfix(loss=log.losses[-1][1])
+                bar.set_postfix(loss=log.final_loss)
     log.seconds = round(time.time() - start, 2)
     log.tokens_per_s = round(log.tokens / max(log.seconds, 1e-9))
     model.eval()
@@ -288,18 +288,6 @@ def decode_texts(tok, seqs: list[list[int]]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- stage cache
-STAGE_FILE = "stage.json"
-
-
-def cached_stage(folder: Path, key: dict[str, Any]) -> dict[str, Any] | None:
-    """The stage record of a finished model folder trained with exactly `key`, else None."""
-    path = Path(folder) / STAGE_FILE
-    if not path.is_file():
-        return None
-    record = json.loads(path.read_text())
-    return record if record.get("hash") == stable_hash(key) else None
-
-
 def fit_or_load(
     folder: str | Path,
     key: dict[str, Any],
@@ -310,32 +298,25 @@ def fit_or_load(
     """(model, tokenizer, stage record, cached?) for one setting, training only when needed.
 
     `build()` returns a fresh (model, tokenizer); `fit(model)` trains it and returns its
-    TrainLog. A folder whose stage.json holds `stable_hash(key)` is loaded with
-    `load(folder)` (default: LlamaForCausalLM.from_pretrained) instead. The new model is
-    saved to a temporary folder and renamed into place, so a killed run leaves no
-    half-written model that a later run would trust.
+    TrainLog. A finished stage of the same inputs `key` (:class:`mathlab.training.Stage`)
+    is loaded with `load(folder)` (default: LlamaForCausalLM.from_pretrained) instead. The
+    record: ``{"key": hash, "inputs": key, "train": TrainLog fields, "n_params": ...}``.
     """
     from transformers import AutoTokenizer, LlamaForCausalLM
 
-    folder = Path(folder)
-    record = cached_stage(folder, key)
+    stage = Stage(folder, stage_key(key), label=Path(folder).name)
+    record = stage.finished()
     if record is not None:
-        model = (load or LlamaForCausalLM.from_pretrained)(folder)
+        model = (load or LlamaForCausalLM.from_pretrained)(stage.folder)
         model.eval()
-        return model, AutoTokenizer.from_pretrained(folder), record, True
+        return model, AutoTokenizer.from_pretrained(stage.folder), record, True
+    stage.begin(checkpoints=False)
     model, tok = build()
     log = fit(model)
-    tmp = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tok.save_pretrained(tmp)
-    record = {
-        "hash": stable_hash(key),
-        "key": key,
-        "train": asdict(log),
-        "n_params": n_params(model),
-    }
-    atomic_write_json(tmp / STAGE_FILE, record)
-    shutil.rmtree(folder, ignore_errors=True)
-    tmp.rename(folder)
+
+    def write(tmp: Path) -> None:
+        model.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+
+    record = stage.save(write, {"inputs": key, "train": asdict(log), "n_params": n_params(model)})
     return model, tok, record, False
