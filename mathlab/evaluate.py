@@ -52,7 +52,7 @@ DEFAULT_TEMPERATURE = 0.7
 # --------------------------------------------------------------------------- result
 @dataclass
 class EvalResult:
-    """The metrics record (the schema of DESIGN.md), the Sample rows and per-problem rows."""
+    """The metrics record (mathlab.metrics: the eval-record contract), the Sample rows and per-problem rows."""
 
     record: dict[str, Any]
     samples: list[Sample]
@@ -246,7 +246,7 @@ def score_results(
 def summarize(
     rows: list[dict[str, Any]], k: int, greedy: bool = True, scored: bool = False, **fields: Any
 ) -> dict[str, Any]:
-    """The metrics record (DESIGN.md schema) from graded rows; `fields` (stage, model,
+    """The metrics record (the eval-record contract of mathlab.metrics) from graded rows; `fields` (stage, model,
     dataset, style) come first."""
     sampled = any("n_correct" in r for r in rows)
     metrics = ["accuracy", "maj_at_k", "pass_at_k"] + (["bon_at_k"] if scored and sampled else [])
@@ -306,9 +306,7 @@ def evaluate(
     problems = _checked_problems(problems, k, greedy, temperature)
     bad_gold = _check_golds(problems, on_bad_gold)
     backend = get_backend(backend_or_spec, **(backend_opts or {}))
-    model = model_name or (
-        backend_or_spec if isinstance(backend_or_spec, str) else getattr(backend, "name", "model")
-    )
+    model = model_name or (backend_or_spec if isinstance(backend_or_spec, str) else backend.name)
     sampled_pass = k > 1 or not greedy
     temp = (
         (DEFAULT_TEMPERATURE if sampled_pass else 0.0)

@@ -65,7 +65,7 @@ class OpenAIServer:
         api_key: str | None = None,
     ):
         self.backend = backend
-        self.model_name = model_name or getattr(backend, "name", "model")
+        self.model_name = model_name or backend.name
         self.api_key = api_key
         self._lock = threading.Lock()
         self.requests_served = 0

@@ -1,4 +1,4 @@
-"""The row contracts (DESIGN.md, "Data contracts") and their JSONL form.
+"""The row contracts (docs/ARCHITECTURE.md, "Data contracts") and their JSONL form.
 
 Problem: `id` (`<source>-<n>`), `question`, `answer` (a string: the canonical final
 answer), `solution` (GSM8K style: one line per step with `<<expr=value>>` annotations,

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from mathlab.metrics import eval_record
 from mathlab.precision import train_bf16
 from mathlab.rfft import tasks
 from mathlab.rfft.tokenizers import build_tokenizer, number_tokenizer
@@ -300,29 +301,29 @@ class LSOResult:
         }
 
     def evals(self, model: str) -> list[dict[str, Any]]:
-        """Two metrics records (held-out and train region) in the DESIGN.md eval schema."""
-        base = {
+        """Two eval records (held-out and train region) in the metrics contract."""
+        common = {
             "stage": "lso",
             "style": self.setting.fmt,
-            "k": 1,
             "model": f"{model}:{self.setting.name}",
             "tokens": self.setting.tokens,
             "split": self.setting.split,
             "verdict": self.verdict,
         }
+        data = f"addition{self.split.n}-{self.setting.split}"
         return [
-            {
-                **base,
-                "dataset": f"addition{self.split.n}-{self.setting.split}-heldout",
-                "n": len(self.split.test),
-                "accuracy": round(self.inside, 4),
-            },
-            {
-                **base,
-                "dataset": f"addition{self.split.n}-{self.setting.split}-train",
-                "n": len(self.split.train),
-                "accuracy": round(self.outside, 4),
-            },
+            eval_record(
+                **common,
+                dataset=f"{data}-heldout",
+                n=len(self.split.test),
+                accuracy=round(self.inside, 4),
+            ),
+            eval_record(
+                **common,
+                dataset=f"{data}-train",
+                n=len(self.split.train),
+                accuracy=round(self.outside, 4),
+            ),
         ]
 
 
@@ -425,26 +426,23 @@ class RFFTResult:
         }
 
     def eval_record(self, model: str, train_max: int) -> dict[str, Any]:
-        """One metrics record: mean accuracy over all test digit counts, plus `by_digits`."""
+        """One eval record: mean accuracy over all test digit counts, plus `by_digits`."""
         n = sum(1 for _ in self.samples)
-        return {
-            "stage": "rfft",
-            "model": f"{model}:rfft-{self.fmt}",
-            "backend": self.backend,
-            "dataset": f"addition-1-{max(self.by_digits)}digits",
-            "style": self.fmt,
-            "k": 1,
-            "n": n,
-            "accuracy": round(sum(s["correct"] for s in self.samples) / max(n, 1), 4),
-            "accuracy_in_train_range": _mean4(
+        return eval_record(
+            stage="rfft",
+            model=f"{model}:rfft-{self.fmt}",
+            dataset=f"addition-1-{max(self.by_digits)}digits",
+            style=self.fmt,
+            n=n,
+            accuracy=round(sum(s["correct"] for s in self.samples) / max(n, 1), 4),
+            backend=self.backend,
+            accuracy_in_train_range=_mean4(
                 [v for d, v in self.by_digits.items() if d <= train_max]
             ),
-            "accuracy_beyond_train": _mean4(
-                [v for d, v in self.by_digits.items() if d > train_max]
-            ),
-            "by_digits": {str(d): round(v, 4) for d, v in self.by_digits.items()},
-            "skeleton_ok_by_digits": {str(d): v for d, v in self.skeleton_by_digits.items()},
-        }
+            accuracy_beyond_train=_mean4([v for d, v in self.by_digits.items() if d > train_max]),
+            by_digits={str(d): round(v, 4) for d, v in self.by_digits.items()},
+            skeleton_ok_by_digits={str(d): v for d, v in self.skeleton_by_digits.items()},
+        )
 
 
 def skeleton(text: str) -> list[str]:
