@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +47,27 @@ def header(results: RunResults) -> str:
     seeds = sorted({m["seed"] for m in results.metrics.values()})
     return (
         f"Run `{results.run_dir.name}` (preset {', '.join(presets)}, seed "
-        f"{', '.join(map(str, seeds))}, commit {sha}); CPU: {cpu}."
+        f"{', '.join(map(str, seeds))}; the last `mathlab run` into it: commit {sha}, CPU: {cpu})."
     )
+
+
+def _state(run_dir: Path, notebook: str) -> dict[str, Any]:
+    """What the runner recorded when the notebook completed (commit, CPU, date), if it did."""
+    path = Path(run_dir) / ".state" / f"{notebook}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def time_rows(results: RunResults) -> list[dict[str, str]]:
     rows = []
     for name, m in results.metrics.items():
         wall = m.get("wall_s")
+        state = _state(results.run_dir, name)
+        finished = state.get("finished")
         rows.append(
             {
                 "notebook": name,
+                "finished": time.strftime("%Y-%m-%d", time.gmtime(finished)) if finished else "-",
+                "commit": (state.get("git_sha") or "-")[:7],
                 "wall time": "-" if wall is None else f"{wall / 60:.1f} min ({wall:.0f} s)",
                 "peak RSS": "-"
                 if m.get("peak_rss_mb") is None

@@ -356,6 +356,8 @@ def _run_all(
                     "wall_s": result.wall_s,
                     "peak_mb": result.peak_mb,
                     "finished": time.time(),
+                    "git_sha": prov.get("git_sha"),
+                    "cpu": prov["precision"]["describe"],
                 },
             )
             log(f"[{name}] done in {wall:.1f} s (peak {mem.peak:.0f} MiB)")
