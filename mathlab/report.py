@@ -87,7 +87,8 @@ def accuracy_rows(results: RunResults) -> list[dict[str, str]]:
             rows.append(
                 {
                     "notebook": name,
-                    "stage": r["stage"],
+                    "stage": r["stage"]
+                    + (f" ({r['model'].split(':', 1)[1]})" if ":" in r["model"] else ""),
                     "set": r["dataset"],
                     "decoding": r["style"] + ("" if r.get("greedy", True) else f", k={r['k']}"),
                     "n": str(r["n"]),
