@@ -1,8 +1,8 @@
 """Presets and parameters: `params/<preset>.yaml`, merged with overrides, validated.
 
 A preset is one YAML file with shared keys at the top (`seed`, `model`, `device`, ...)
-and one section per notebook, named by the notebook's stem without its number
-(`data:`, `sft:`, `rft:`, `rfft:`, ...). Loading merges, in order:
+one `eval:` section that every notebook evaluates with, and one section per notebook, named
+by the notebook's stem without its number (`data:`, `sft:`, `rft:`, `rfft:`, ...). Loading merges, in order:
 
 1. the preset file,
 2. every override whose value is not ``None`` (dotted keys like ``"sft.lr"`` or nested
@@ -88,6 +88,29 @@ class DataParams(Section):
     decontaminate: bool = True  # drop contaminated train items (False: only report them)
 
 
+class EvalParams(Section):
+    """How every notebook evaluates: decoding, budget, backend and the evaluation sets' sizes.
+
+    One section for all notebooks, so that the stages they compare (base, SFT, RFT, ...) are
+    evaluated on the same problems, decoded the same way, and 03 samples as 02 evaluates.
+    """
+
+    style: Literal["cot", "calc"] = "cot"  # decoding: chain of thought, or CoT with GSM8K's
+    #   calculator filling every <<expr= the model writes (same prompt)
+    max_new_tokens: int = 256  # generation budget per answer
+    backend: Literal["auto", "fast", "hf", "vllm"] = "auto"  # generation backend (auto: the
+    #   fast engine on CPU, HF on a GPU; vllm: the gpu extra)
+    batch_size: int | None = None  # sequences decoded together (None: the backend's default)
+    k: int = 1  # samples per problem for maj@k and pass@k (1: greedy only)
+    temperature: float = 0.7  # sampling temperature of the k samples
+    n_test: int | None = None  # test problems evaluated (a seeded subset; None: all of test.jsonl)
+    n_heldout: int | None = None  # held-out-family problems evaluated (None: all; 0: none)
+    n_baseline: int | None = None  # the base model is evaluated on the first this-many
+    #   problems of each eval set (None: all); paired comparisons with it use those (its long,
+    #   rambling answers make it the most expensive model to evaluate)
+    n_real: int = 0  # rows of each data/real/<set>.jsonl evaluated (0: none)
+
+
 class EvolveParams(Section):
     """01_evolve (not yet built)."""
 
@@ -132,26 +155,12 @@ class SFTParams(Section):
     ]  # module names that get adapters
     logging_steps: int = 5  # optimizer steps between loss lines
     save_steps: int = 50  # optimizer steps between resumable checkpoints (one kept)
-    # evaluation before/after (greedy CoT, plus maj@k when maj_k > 1)
-    n_eval: int | None = None  # test problems evaluated (None: all of test.jsonl)
-    n_eval_heldout: int | None = None  # held-out-family problems evaluated (None: all; 0: none)
-    n_eval_baseline: int | None = None  # the base model is evaluated on the first this-many
-    #   problems of each eval set (None: all); paired comparisons with it use those (its long,
-    #   rambling answers make it the most expensive model to evaluate)
-    eval_real: int = 0  # rows of each data/real/<set>.jsonl evaluated before/after (0: none)
-    eval_style: Literal["cot", "calc"] = "cot"  # decoding: chain of thought, or CoT with
-    #   GSM8K's calculator filling every <<expr= the model writes (same prompt; 03 samples so too)
-    cot_check: bool = True  # with eval_style calc: also evaluate the SFT model with plain CoT
+    # evaluation: the shared `eval:` section; SFT's own check of its decoding
+    cot_check: bool = True  # with eval.style calc: also evaluate the SFT model with plain CoT
     cot_check_n: int | None = None  # ... on the first this-many test problems (None: all)
-    eval_max_new_tokens: int = 256  # generation budget per answer
-    eval_backend: Literal["auto", "fast", "hf", "vllm"] = "auto"  # generation backend for the
-    #   evaluations (auto: the fast engine on CPU, HF on a GPU; vllm: the gpu extra)
-    eval_batch_size: int | None = None  # sequences decoded together (None: the backend's default)
-    maj_k: int = 1  # samples per problem for maj@k (1: greedy only)
-    maj_temperature: float = 0.7  # sampling temperature for maj@k
     # ablations (RFT's data-amount scaling, Abel's data-format comparison)
     ablations: bool = True  # run the scaling curve and the format ablation
-    ablation_n_eval: int | None = None  # shared eval set (first test problems; None: n_eval)
+    ablation_n_eval: int | None = None  # shared eval set (first test problems; None: eval.n_test)
     scaling_fractions: list[float] = [0.125, 0.25, 0.5, 1.0]  # fractions of the training set
     #   (nested subsets in the main format; fraction 1 is the main SFT model itself)
     ablation_formats: list[Literal["answer_is", "plain", "answer_only"]] = [
@@ -179,7 +188,6 @@ class RFTParams(Section):
     train_union: bool = True  # also fine-tune on the union of all models' paths
     include_original: bool = True  # train on the original solutions plus the kept paths
     epochs: float | None = None  # RFT training epochs (None: sft.epochs); other knobs from sft
-    n_eval: int | None = None  # test problems evaluated (None: sft.n_eval, the same problems)
 
 
 class RewardModelsParams(Section):
@@ -250,6 +258,7 @@ class Config(Section):
     threads: int | None = None  # torch intra-op threads (None: all cores)
 
     data: DataParams = DataParams()
+    eval: EvalParams = EvalParams()
     evolve: EvolveParams = EvolveParams()
     sft: SFTParams = SFTParams()
     rft: RFTParams = RFTParams()
@@ -269,6 +278,22 @@ SECTIONS = {
     name: field.annotation
     for name, field in Config.model_fields.items()
     if isinstance(field.annotation, type) and issubclass(field.annotation, Section)
+}
+
+
+# Keys that moved: a preset or override that still uses one gets an error naming the new key.
+MOVED = {
+    "sft.eval_style": "eval.style",
+    "sft.eval_max_new_tokens": "eval.max_new_tokens",
+    "sft.eval_backend": "eval.backend",
+    "sft.eval_batch_size": "eval.batch_size",
+    "sft.maj_k": "eval.k",
+    "sft.maj_temperature": "eval.temperature",
+    "sft.n_eval": "eval.n_test",
+    "sft.n_eval_heldout": "eval.n_heldout",
+    "sft.n_eval_baseline": "eval.n_baseline",
+    "sft.eval_real": "eval.n_real",
+    "rft.n_eval": "eval.n_test",
 }
 
 
@@ -383,6 +408,11 @@ def load_config(
 
     known = set(valid_keys())
     for key in merged:
+        if key in MOVED:
+            raise ConfigError(
+                f"{origin.get(key, source)}: '{key}' moved to '{MOVED[key]}' (the `eval:` "
+                "section: every notebook evaluates with the same settings)"
+            )
         if key not in known:
             kind = "section" if isinstance(merged[key], dict) else "key"
             hint = _closest(key, section=kind == "section")

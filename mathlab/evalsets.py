@@ -56,28 +56,37 @@ def ids_hash(problems: Sequence[Problem]) -> str:
 
 @dataclass(frozen=True)
 class SetSizes:
-    """How many problems of each set a run uses (None: all). 02_sft owns these settings
-    (``sft.n_train``, ...); a notebook that compares with 02 loads its sets with the same."""
+    """How many problems of each set a run uses (None: all). The evaluation sizes come from
+    the shared ``eval:`` section, the training subset and the ablation set from 02_sft's
+    (``sft.n_train``, ``sft.ablation_n_eval``): a notebook that compares with 02 loads its
+    sets with the same sizes and seed, and gets the same problems."""
 
     n_train: int | None = None  # training problems (a seeded subset of data/train.jsonl)
-    n_eval: int | None = None  # test problems
-    n_eval_heldout: int | None = None  # held-out-family problems (0: none)
-    ablation_n_eval: int | None = None  # the ablation set: the first this-many test problems
-    eval_real: int = 0  # rows of each data/real/<set>.jsonl (0: none)
+    n_test: int | None = None  # test problems
+    n_heldout: int | None = None  # held-out-family problems (0: none)
+    n_ablation: int | None = None  # the ablation set: the first this-many test problems
+    n_real: int = 0  # rows of each data/real/<set>.jsonl (0: none)
 
     @classmethod
-    def of(cls, params: Any) -> SetSizes:
-        """The sizes a parameter section sets (its fields of the same names: ``cfg.sft``)."""
-        return cls(**{f.name: getattr(params, f.name) for f in dataclasses.fields(cls)})
+    def of(
+        cls, eval_params: Any, *, n_train: int | None = None, n_ablation: int | None = None
+    ) -> SetSizes:
+        """The sizes an ``eval:`` section sets (``cfg.eval``), with the training subset's."""
+        return cls(
+            n_train=n_train,
+            n_test=eval_params.n_test,
+            n_heldout=eval_params.n_heldout,
+            n_ablation=n_ablation,
+            n_real=eval_params.n_real,
+        )
 
 
 def load_sets(run, sizes: SetSizes, seed: int) -> dict[str, list[Problem]]:
     """The training set and the evaluation sets of a run, as `sizes` sizes them.
 
     ``train``: a seeded subset of data/train.jsonl; ``test`` and ``test_heldout``: seeded
-    subsets (held-out only when 00_data wrote it); ``ablation``: the first
-    ``ablation_n_eval`` of ``test``; ``real/<set>``: the first ``eval_real`` rows of each
-    data/real file.
+    subsets (held-out only when 00_data wrote it); ``ablation``: the first ``n_ablation`` of
+    ``test``; ``real/<set>``: the first ``n_real`` rows of each data/real file.
     """
     from mathlab.data.records import read_jsonl
 
@@ -85,19 +94,19 @@ def load_sets(run, sizes: SetSizes, seed: int) -> dict[str, list[Problem]]:
     test = read_jsonl(run.require("data/test.jsonl", provided_by="00_data"))
     sets = {
         "train": seeded_subset(train, sizes.n_train, seed),
-        "test": seeded_subset(test, sizes.n_eval, seed),
+        "test": seeded_subset(test, sizes.n_test, seed),
     }
     heldout = run.data_dir / "test_heldout.jsonl"
-    if heldout.is_file() and sizes.n_eval_heldout != 0:
-        sets["test_heldout"] = seeded_subset(read_jsonl(heldout), sizes.n_eval_heldout, seed)
-    sets["ablation"] = sets["test"][: sizes.ablation_n_eval or len(sets["test"])]
-    if sizes.eval_real > 0:
+    if heldout.is_file() and sizes.n_heldout != 0:
+        sets["test_heldout"] = seeded_subset(read_jsonl(heldout), sizes.n_heldout, seed)
+    sets["ablation"] = sets["test"][: sizes.n_ablation or len(sets["test"])]
+    if sizes.n_real > 0:
         for path in sorted((run.data_dir / "real").glob("*.jsonl")):
-            sets[f"real/{path.stem}"] = read_jsonl(path)[: sizes.eval_real]
+            sets[f"real/{path.stem}"] = read_jsonl(path)[: sizes.n_real]
     for name, problems in sets.items():
         if not problems:
             raise ValueError(
-                f"the {name} set is empty (check sft.n_train / sft.n_eval and 00_data)"
+                f"the {name} set is empty (check sft.n_train / eval.n_test and 00_data)"
             )
     return sets
 
@@ -117,23 +126,23 @@ class EvalOptions:
     backend_opts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_sft(cls, params, *, device: str, dtype: str, seed: int) -> EvalOptions:
-        """The evaluation settings of 02_sft's section (``cfg.sft``: eval_style, maj_k,
-        maj_temperature, eval_max_new_tokens, eval_backend, eval_batch_size)."""
+    def of(cls, eval_params: Any, *, device: str, dtype: str, seed: int) -> EvalOptions:
+        """The settings of an ``eval:`` section (``cfg.eval``: style, k, temperature,
+        max_new_tokens, backend, batch_size) on a device."""
         from mathlab.generate import backend_options
 
         return cls(
-            style=params.eval_style,
-            k=params.maj_k,
-            temperature=params.maj_temperature,
-            max_new_tokens=params.eval_max_new_tokens,
+            style=eval_params.style,
+            k=eval_params.k,
+            temperature=eval_params.temperature,
+            max_new_tokens=eval_params.max_new_tokens,
             seed=seed,
-            backend=params.eval_backend,
+            backend=eval_params.backend,
             backend_opts=backend_options(
-                params.eval_backend,
+                eval_params.backend,
                 device=device,
                 dtype=dtype,
-                batch_size=params.eval_batch_size,
+                batch_size=eval_params.batch_size,
                 seed=seed,
             ),
         )
@@ -206,7 +215,7 @@ def saved_flags(
     """Greedy correctness per problem read back from an earlier notebook's samples file
     (``samples/<stage>__<dataset>__<style>.jsonl``), in the order of `problems`; None when the
     file is missing or does not cover every problem. prefix: accept a file that covers only
-    the first problems (a stage evaluated on fewer, ``sft.n_eval_baseline``) and return the
+    the first problems (a stage evaluated on fewer, ``eval.n_baseline``) and return the
     flags of that prefix."""
     from mathlab.data.records import Sample, read_rows
 

@@ -92,3 +92,13 @@ def test_resolved_config_written_by_setup(tmp_path):
     written = (tmp_path / "params" / "00_data.yaml").read_text()
     assert "seed: 5" in written and cfg.seed == 5
     assert run.path == tmp_path.resolve()
+
+
+def test_moved_key_names_its_new_place(tmp_path):
+    with pytest.raises(ConfigError, match=r"override: 'sft\.eval_style' moved to 'eval\.style'"):
+        load_config("smoke", {"sft.eval_style": "cot"})
+    (tmp_path / "old.yaml").write_text("sft:\n  maj_k: 4\n")
+    with pytest.raises(ConfigError, match=r"params/old\.yaml: 'sft\.maj_k' moved to 'eval\.k'"):
+        load_config("old", directory=tmp_path)
+    cfg = load_config("smoke", {"eval.style": "cot", "eval.k": 3})
+    assert (cfg.eval.style, cfg.eval.k) == ("cot", 3)

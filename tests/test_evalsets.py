@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mathlab.config import SFTParams
+from mathlab.config import EvalParams
 from mathlab.data.records import Problem, Sample, write_jsonl
 from mathlab.evalsets import (
     EvalOptions,
@@ -52,17 +52,17 @@ def test_seeded_subsets_are_nested_and_seeded():
 
 
 def test_load_sets_sizes_every_set(run):
-    sizes = SetSizes(n_train=12, n_eval=10, n_eval_heldout=4, ablation_n_eval=3, eval_real=5)
+    sizes = SetSizes(n_train=12, n_test=10, n_heldout=4, n_ablation=3, n_real=5)
     sets = load_sets(run, sizes, seed=7)
     assert list(sets) == ["train", "test", "test_heldout", "ablation", "real/gsm8k"]
     assert [len(v) for v in sets.values()] == [12, 10, 4, 3, 5]
     assert sets["ablation"] == sets["test"][:3]
     assert [p.id for p in sets["real/gsm8k"]] == [f"gsm-{i}" for i in range(5)]  # file order
-    bigger = load_sets(run, SetSizes(n_train=20, n_eval=None), seed=7)  # nested: a prefix
+    bigger = load_sets(run, SetSizes(n_train=20, n_test=None), seed=7)  # nested: a prefix
     assert bigger["train"][:12] == sets["train"] and bigger["test"][:10] == sets["test"]
     assert "real/gsm8k" not in bigger and len(bigger["test_heldout"]) == 10
-    assert bigger["ablation"] == bigger["test"]  # ablation_n_eval None: the whole test set
-    assert "test_heldout" not in load_sets(run, SetSizes(n_eval_heldout=0), seed=7)
+    assert bigger["ablation"] == bigger["test"]  # n_ablation None: the whole test set
+    assert "test_heldout" not in load_sets(run, SetSizes(n_heldout=0), seed=7)
     assert load_sets(run, sizes, seed=7) == sets  # same seed, same problems
     with pytest.raises(ValueError, match="the train set is empty"):
         load_sets(run, SetSizes(n_train=0), seed=7)
@@ -79,19 +79,22 @@ def test_load_sets_names_the_notebook_that_provides_missing_data(tmp_path):
         load_sets(Run(tmp_path / "empty"), SetSizes(), seed=0)
 
 
-def test_set_sizes_and_eval_options_from_the_sft_section():
-    params = SFTParams(
-        n_train=32,
-        n_eval=80,
-        eval_style="calc",
-        maj_k=4,
-        maj_temperature=0.5,
-        eval_max_new_tokens=128,
-        eval_backend="hf",
-        eval_batch_size=16,
+def test_set_sizes_and_eval_options_from_the_eval_section():
+    params = EvalParams(
+        n_test=80,
+        n_heldout=0,
+        n_real=3,
+        style="calc",
+        k=4,
+        temperature=0.5,
+        max_new_tokens=128,
+        backend="hf",
+        batch_size=16,
     )
-    assert SetSizes.of(params) == SetSizes(n_train=32, n_eval=80)
-    opts = EvalOptions.from_sft(params, device="cpu", dtype="float32", seed=3)
+    assert SetSizes.of(params, n_train=32, n_ablation=8) == SetSizes(
+        n_train=32, n_test=80, n_heldout=0, n_ablation=8, n_real=3
+    )
+    opts = EvalOptions.of(params, device="cpu", dtype="float32", seed=3)
     assert (opts.style, opts.k, opts.temperature, opts.max_new_tokens, opts.seed) == (
         "calc",
         4,
