@@ -1,7 +1,7 @@
 """Rejection-sampling fine-tuning (RFT, Yuan et al. 2023, arXiv 2308.01825).
 
 1. Sample k reasoning paths per training question from a fine-tuned model (temperature
-   0.7); keep the ones whose final answer is correct.
+   0.7; :func:`mathlab.sampling.sample_cached`); keep the ones whose final answer is correct.
 2. Deduplicate them by their *equation list* (the paper's Algorithm 1, :func:`algorithm1`):
    a path's equations are its ``<<...>>`` calculator annotations, or the arithmetic written
    in the text when it has none (:func:`mathlab.calculator.extract_equations`); a path
@@ -26,12 +26,10 @@ are the original plus the *new* paths (:func:`new_paths`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 from rapidfuzz.distance import Levenshtein
@@ -42,6 +40,7 @@ from mathlab.calculator import (
     extract_equations,
     find_annotations,
 )
+from mathlab.sampling import SampledPath
 
 EQUATION_SEP = " | "
 
@@ -164,110 +163,6 @@ def new_paths(
     d = algorithm1(correct_paths, existing=[original], sources=sources)
     d.kept, d.sources = d.kept[1:], d.sources[1:]
     return d
-
-
-# --------------------------------------------------------------------------- sampling
-@dataclass
-class SampledPath:
-    """One sampled completion for a training question."""
-
-    text: str
-    pred: str | None
-    correct: bool
-    n_tokens: int
-    model: str
-
-
-def sample_paths(
-    backend,
-    problems: Sequence,
-    k: int,
-    temperature: float = 0.7,
-    top_p: float = 1.0,
-    max_new_tokens: int = 256,
-    seed: int = 0,
-    model_name: str = "",
-    style: str = "cot",
-) -> dict[str, list[SampledPath]]:
-    """k sampled paths per problem, graded: {problem id: [paths]}.
-
-    style ``cot`` (the shared CoT prompt) or ``calc`` (the same prompt; the calculator
-    fills in every ``<<expr=`` the model writes), decoded by ``mathlab.styles.solve``.
-    """
-    from mathlab.answers import is_correct
-    from mathlab.generate import SamplingParams
-    from mathlab.styles import solve
-
-    sampling = SamplingParams(
-        n=k, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed
-    )
-    outputs = solve(backend, list(problems), style, sampling, desc=f"{model_name} {style} k={k}")
-    result: dict[str, list[SampledPath]] = {}
-    for p, completions in zip(problems, outputs, strict=True):
-        result[p.id] = [
-            SampledPath(
-                c.text,
-                c.pred,
-                c.pred is not None and is_correct(c.pred, p.answer),
-                c.n_tokens,
-                model_name,
-            )
-            for c in completions
-        ]
-    return result
-
-
-def save_samples(
-    path: str | Path,
-    samples: Mapping[str, list[SampledPath]],
-    problems: Sequence,
-    key: str,
-    seed: int = 0,
-) -> Path:
-    """Write samples as Sample rows (samples/<stage>__train__cot.jsonl) plus a key sidecar."""
-    from mathlab.data.records import Sample, write_jsonl
-    from mathlab.prompts import cot_messages
-    from mathlab.runs import atomic_write_json
-
-    by_id = {p.id: p for p in problems}
-    rows = [
-        Sample(
-            problem_id=pid,
-            model=s.model,
-            style="cot",
-            prompt=cot_messages(by_id[pid].question)[-1]["content"],
-            completion=s.text,
-            pred=s.pred,
-            correct=s.correct,
-            n_tokens=s.n_tokens,
-            seed=seed,
-            meta={"index": i},
-        )
-        for pid, paths in samples.items()
-        for i, s in enumerate(paths)
-    ]
-    path = Path(path)
-    write_jsonl(path, rows)
-    atomic_write_json(path.with_suffix(".key.json"), {"key": key})
-    return path
-
-
-def load_samples(path: str | Path, key: str) -> dict[str, list[SampledPath]] | None:
-    """Samples saved by :func:`save_samples` with this key, else None (resample)."""
-    from mathlab.data.records import Sample, read_rows
-
-    path = Path(path)
-    sidecar = path.with_suffix(".key.json")
-    if not (path.is_file() and sidecar.is_file()):
-        return None
-    if json.loads(sidecar.read_text()).get("key") != key:
-        return None
-    out: dict[str, list[SampledPath]] = {}
-    for row in read_rows(path, Sample):
-        out.setdefault(row.problem_id, []).append(
-            SampledPath(row.completion, row.pred, row.correct, row.n_tokens, row.model)
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- statistics
@@ -400,66 +295,7 @@ def rft_rows(
     return rows
 
 
-# --------------------------------------------------------------------------- notebook helpers
-def sample_model(
-    run,
-    name: str,
-    spec: str,
-    problems: Sequence,
-    k: int,
-    *,
-    style: str = "cot",
-    temperature: float = 0.7,
-    top_p: float = 1.0,
-    max_new_tokens: int = 256,
-    seed: int = 0,
-    backend: str = "auto",
-    backend_opts: Mapping[str, Any] | None = None,
-) -> dict[str, list[SampledPath]]:
-    """k samples per problem from model `spec` in decoding `style`, cached in
-    ``samples/rft_<name>__train__<style>.jsonl``.
-
-    The cache key covers the model (a trained folder's stage key), the problems and the
-    sampling parameters; a matching file is read back instead of sampling again. backend /
-    backend_opts: the generation backend's kind and ``get_backend`` options
-    (``mathlab.generate.backend_options``).
-    """
-    from mathlab.generate import get_backend
-    from mathlab.runs import stable_hash
-    from mathlab.training import stage_model_key
-
-    key = stable_hash(
-        {
-            "model": stage_model_key(spec),
-            "ids": [q.id for q in problems],
-            "k": k,
-            "temperature": temperature,
-            "top_p": top_p,
-            "max_new_tokens": max_new_tokens,
-            "seed": seed,
-            "style": style,
-        }
-    )
-    path = run.samples_path(f"rft_{name}", "train", style)
-    cached = load_samples(path, key)
-    if cached is not None:
-        print(
-            f"{name}: {sum(len(v) for v in cached.values())} samples read from {path.name}",
-            flush=True,
-        )
-        return cached
-    model = get_backend(spec, kind=backend, **(backend_opts or {}))
-    samples = sample_paths(
-        model, problems, k, temperature, top_p, max_new_tokens, seed, model_name=name, style=style
-    )
-    del model
-    save_samples(path, samples, problems, key, seed=seed)
-    n = sum(len(v) for v in samples.values())
-    c = sum(s.correct for v in samples.values() for s in v)
-    print(f"{name}: {n} samples, {c} correct ({c / max(n, 1):.1%})", flush=True)
-    return samples
-
-
+# --------------------------------------------------------------------------- curves
 def union_curve(
     per_model: Mapping[str, Mapping[str, Sequence[SampledPath]]],
     k_max: int,

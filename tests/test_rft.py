@@ -5,19 +5,16 @@ from rapidfuzz.distance import Levenshtein
 
 from mathlab.data.records import Problem
 from mathlab.rft import (
-    SampledPath,
     algorithm1,
     dedup_paths,
     equation_key,
-    load_samples,
     new_paths,
     paths_vs_k,
     powers_of_two,
     rft_rows,
-    sample_paths,
-    save_samples,
     union_paths,
 )
+from mathlab.sampling import SampledPath
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -125,7 +122,7 @@ def test_paths_vs_k_takes_the_first_k_samples():
     assert powers_of_two(1) == [1]
 
 
-def test_rft_rows_and_sample_files_round_trip(tmp_path):
+def test_rft_rows_hold_the_original_and_the_kept_paths():
     problems = [
         Problem(
             "gen-1",
@@ -139,41 +136,4 @@ def test_rft_rows_and_sample_files_round_trip(tmp_path):
     rows = rft_rows(problems, kept, include_original=False)
     assert len(rows) == 1 and rows[0]["completion"][0]["content"] == OTHER_EQS
     assert rows[0]["prompt"][-1]["content"].startswith("Ann buys")
-    samples = {"gen-1": [sp(OTHER_EQS), sp("nope", correct=False)]}
-    path = save_samples(tmp_path / "s.jsonl", samples, problems, key="abc")
-    assert load_samples(path, "abc") == samples
-    assert load_samples(path, "other") is None
     assert dedup_paths([OTHER_EQS, OTHER_EQS]) == [OTHER_EQS]
-
-
-def test_sample_paths_grades_k_samples_per_question_with_a_real_backend():
-    from mathlab.answers import is_correct
-    from mathlab.generate import get_backend
-
-    problems = [
-        Problem(
-            "gen-1",
-            "Ann has 3 apples and buys 2 more. How many apples does she have?",
-            "5",
-            solution="3+2=<<3+2=5>>5\n#### 5",
-            source="gen",
-        ),
-        Problem(
-            "gen-2",
-            "A box holds 4 pens. How many pens are in 3 boxes?",
-            "12",
-            solution="4*3=<<4*3=12>>12\n#### 12",
-            source="gen",
-        ),
-    ]
-    backend = get_backend("tiny-random", device="cpu", show_progress=False)
-    for style in ("cot", "calc"):
-        samples = sample_paths(
-            backend, problems, k=2, max_new_tokens=8, seed=1, model_name="tiny", style=style
-        )
-        assert list(samples) == ["gen-1", "gen-2"]
-        assert all(len(v) == 2 for v in samples.values())
-        for p in problems:
-            for s in samples[p.id]:
-                assert s.model == "tiny" and s.n_tokens <= 8 and isinstance(s.correct, bool)
-                assert s.correct == (s.pred is not None and is_correct(s.pred, p.answer))
