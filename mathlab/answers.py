@@ -46,7 +46,8 @@ Grading (:func:`is_correct`) then
 
 A completion without an answer is wrong.  A gold answer that cannot be parsed is an error
 (:class:`GoldAnswerError`), never a free reward: loaders call :func:`check_gold` at load
-time and :func:`reward_accuracy` returns ``None`` for such rows, as TRL's does.
+time and the correctness reward (:func:`mathlab.rewards.correctness`) returns ``None`` for
+such rows, as TRL's does.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from mathlab.answers_symbolic import (  # noqa: F401 - re-exported (tests, benchmarks)
     SYMBOLIC_WORKERS,
@@ -79,7 +80,6 @@ __all__ = [
     "majority_vote",
     "normalize",
     "parse_number",
-    "reward_accuracy",
     "shutdown_symbolic_workers",
 ]
 
@@ -524,43 +524,6 @@ def is_correct(pred_text: str | None, gold: object, *, timeout: float = DEFAULT_
         return False  # words or a bare variable can't equal a number: skip math-verify
     result = _symbolic("eq", gold_norm, pred_norm, float(timeout))
     return bool(result and result[1])
-
-
-def _completion_text(completion: object) -> str:
-    """TRL passes plain strings, or conversations ``[{"role": ..., "content": ...}]``."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, Sequence) and completion and isinstance(completion[-1], dict):
-        return str(completion[-1].get("content", ""))
-    if isinstance(completion, dict):
-        return str(completion.get("content", ""))
-    return "" if completion is None else str(completion)
-
-
-def reward_accuracy(completions: list, solution: list[str], **kwargs: Any) -> list[float | None]:
-    r"""Accuracy reward with TRL's reward signature: 1.0 right, 0.0 wrong, None for bad gold.
-
-    ``completions`` are strings or TRL conversations (the last message's ``content`` is
-    graded); ``solution`` are the gold answers. A row whose gold answer cannot be parsed
-    gets ``None`` (TRL then skips it), never a free reward. Extra keyword arguments
-    (prompts, ``timeout``...) are accepted; ``timeout`` bounds each symbolic call.
-
-    >>> reward_accuracy(
-    ...     ["3 * 6 = 18. The answer is: 18", r"\boxed{17}", [{"role": "assistant", "content": "18"}], "18"],
-    ...     ["18", "18", "18", "None"],
-    ... )
-    [1.0, 0.0, 1.0, None]
-    """
-    timeout = float(kwargs.get("timeout", DEFAULT_TIMEOUT_S))
-    rewards: list[float | None] = []
-    for completion, gold in zip(completions, solution, strict=True):
-        try:
-            ok = is_correct(_completion_text(completion), gold, timeout=timeout)
-        except GoldAnswerError:
-            rewards.append(None)
-            continue
-        rewards.append(1.0 if ok else 0.0)
-    return rewards
 
 
 def majority_vote(answers: Sequence[str | None]) -> str | None:

@@ -7,8 +7,9 @@
 greedily (accuracy) and, when ``k > 1``, ``k`` times at ``temperature`` (0.7 by default):
 maj@k is the accuracy of the majority answer, pass@k the unbiased estimator of the Codex
 paper, ``1 - C(n-c, k) / C(n, k)`` per problem with ``n`` samples of which ``c`` are
-correct, averaged (the estimators: :mod:`mathlab.stats`). A ``scorer(problem, completions) -> list[float]`` (a reward model)
-picks one completion per problem: bon@k. Every number is also broken down by family,
+correct, averaged (the estimators: :mod:`mathlab.stats`). A ``scorer`` — any reward of
+:mod:`mathlab.rewards` (TRL's signature; a learned reward model, or a name such as
+``"correctness"``, the oracle: bon@k = pass@k) — picks one completion per problem: bon@k. Every number is also broken down by family,
 steps and source (``Problem.meta`` and ``Problem.source``).
 
 With a ``run``, every completion is written as a Sample row to
@@ -284,7 +285,7 @@ def evaluate(
     stage: str = "baseline",
     dataset: str = "test",
     run: Any = None,
-    scorer: Callable[[Problem, list[str]], list[float]] | None = None,
+    scorer: Callable[..., list] | str | None = None,
     seed: int = 0,
     greedy: bool = True,
     model_name: str | None = None,
@@ -297,8 +298,8 @@ def evaluate(
     k: samples per problem at `temperature` (default 0.7) for maj@k / pass@k / bon@k;
     k=1 runs the greedy pass only (then maj@k = pass@k = accuracy). greedy: run the greedy
     pass (accuracy); without it, accuracy is the sampled pass@1. stage / dataset name the
-    samples file and the record. scorer: ``scorer(problem, completions) -> scores`` for
-    best-of-N. solve_opts go to ``mathlab.styles.solve`` (timeout, max_tool_calls, ...).
+    samples file and the record. scorer: a reward with TRL's signature (or its name in
+    ``mathlab.rewards``) that ranks each problem's k samples for best-of-N. solve_opts go to ``mathlab.styles.solve`` (timeout, max_tool_calls, ...).
     """
     from mathlab.generate import SamplingParams, get_backend
 
@@ -382,14 +383,12 @@ def _solve_passes(backend, problems, style, greedy, budget, sampling, scorer, so
             backend, problems, style, sampling, desc=f"{style} k={sampling.n}", **solve_opts
         )
         if scorer is not None:
-            scores = []
-            for p, row in zip(problems, sampled_res):
-                s = [float(x) for x in scorer(p, [r.text for r in row])]
-                if len(s) != len(row):
-                    raise ValueError(
-                        f"scorer returned {len(s)} scores for {len(row)} completions of {p.id}"
-                    )
-                scores.append(s)
+            from mathlab.rewards import score_group
+
+            scores = [
+                score_group(scorer, p.question, p.answer, [r.text for r in row])
+                for p, row in zip(problems, sampled_res, strict=True)
+            ]
     return greedy_res, sampled_res, scores
 
 

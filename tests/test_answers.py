@@ -18,7 +18,6 @@ from mathlab.answers import (
     majority_vote,
     normalize,
     parse_number,
-    reward_accuracy,
 )
 
 # (prediction: a completion or an extracted answer, gold, verdict)
@@ -297,23 +296,6 @@ def test_check_gold_accepts(gold, expected):
 
 def test_gold_error_is_a_value_error():
     assert issubclass(GoldAnswerError, ValueError)
-
-
-def test_reward_accuracy():
-    completions = [
-        "3 * 6 = 18. The answer is: 18",
-        "The answer is: 17",
-        [{"role": "assistant", "content": "\\boxed{18}"}],
-        "The answer is: 18",
-        "",
-    ]
-    solution = ["18", "18", "18", "None", "18"]
-    assert reward_accuracy(completions, solution, prompts=["p"] * 5) == [1.0, 0.0, 1.0, None, 0.0]
-
-
-def test_reward_accuracy_lengths_must_match():
-    with pytest.raises(ValueError):
-        reward_accuracy(["1", "2"], ["1"])
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,7 @@ def test_evaluate_writes_samples_and_metrics(tiny, problems, tmp_path):
         dataset="gen",
         run=run,
         model_name="tiny-random",
-        scorer=lambda p, cs: [-float(len(c)) for c in cs],
+        scorer=lambda completions, **kw: [-float(len(c)) for c in completions],
         seed=5,
     )
     metrics = json.loads(run.metrics_path.read_text())
