@@ -36,7 +36,10 @@ __all__ = [
     "execute_program",
     "fill_markers",
     "fmt",
+    "join_sentences",
+    "markers_in",
     "number_json",
+    "program_values",
     "substitute",
 ]
 
@@ -136,6 +139,23 @@ def execute_program(program: dict[str, Any], check: bool = True) -> int | Fracti
         raise ValueError(f"program answer {answer!r} is not an input or a step")
     value = env[answer]
     return int(value) if value.denominator == 1 else value
+
+
+def program_values(program: dict[str, Any]) -> tuple[dict[str, Fraction], dict[str, str]]:
+    """(every input's and step's value as an exact Fraction, the kinds) of a program."""
+    values = {
+        k: Fraction(repr(v)) if isinstance(v, float) else Fraction(v)
+        for k, v in program["inputs"].items()
+    }
+    for s in program["steps"]:
+        v = s["value"]
+        values[s["var"]] = Fraction(repr(v)) if isinstance(v, float) else Fraction(v)
+    return values, program["kinds"]
+
+
+def join_sentences(sentences: list[str], lang: str) -> str:
+    """A problem's sentences as one text (no spaces between Chinese sentences)."""
+    return ("" if lang == "zh" else " ").join(s for s in sentences if s)
 
 
 @dataclass(frozen=True)
