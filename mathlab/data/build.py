@@ -29,6 +29,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -247,62 +248,8 @@ def build_datasets(cfg: DataParams, seed: int, show_progress: bool = True) -> Da
         params=cfg.model_dump(mode="json"),
         families={"train": list(train_fams), "heldout": list(heldout_fams)},
     )
-    ids = _Ids()
-
-    def maker(split: str, fams: list[str], name: str) -> Callable[[int, int], list[Problem]]:
-        def make(count: int, round_: int) -> list[Problem]:
-            return gen.generate_problems(
-                count,
-                sub_seed(seed, name, round_),
-                families=fams,
-                min_steps=cfg.min_steps,
-                max_steps=cfg.max_steps,
-                distractor_frac=cfg.distractor_frac,
-                zh_frac=cfg.zh_frac,
-                split=split,
-                source="gen",
-                start_index=ids.take(count),
-            )
-
-        return make
-
-    def clean_train(pool: list[Problem]) -> tuple[list[Problem], list[DedupReport]]:
-        kept, exact = exact_dedup(pool)
-        kept, prog = program_dedup(kept)
-        kept, near = near_dedup(
-            kept, threshold=cfg.near_dup_threshold, ngram=cfg.near_dup_ngram, seed=seed
-        )
-        return kept, [exact, prog, near]
-
-    # 1. generated train
-    train, bundle.dedup["train"] = _fill(
-        "train", cfg.n_train, maker("train", train_fams, "train"), clean_train, bundle.shortfalls
-    )
-    log(f"train: {len(train)} generated problems from {len(train_fams)} families")
-
-    # 2. generated test sets, disjoint from train by program
-    def clean_test(pool: list[Problem]) -> tuple[list[Problem], list[DedupReport]]:
-        kept, exact = exact_dedup(pool)
-        kept, prog = program_dedup(kept)
-        kept, overlap = disjoint_by_program(train, kept)
-        return kept, [exact, prog, overlap]
-
-    test, bundle.dedup["test"] = _fill(
-        "test", cfg.n_test, maker("test", train_fams, "test"), clean_test, bundle.shortfalls
-    )
-    heldout: list[Problem] = []
-    if heldout_fams and cfg.n_test_heldout > 0:
-        heldout, bundle.dedup["test_heldout"] = _fill(
-            "test_heldout",
-            cfg.n_test_heldout,
-            maker("test", heldout_fams, "test_heldout"),
-            clean_test,
-            bundle.shortfalls,
-        )
-    log(
-        f"test: {len(test)} (training families), test_heldout: {len(heldout)} "
-        f"(held-out families {', '.join(heldout_fams) or 'none'})"
-    )
+    # 1-2. generated train, and test sets disjoint from it by program
+    train, test, heldout = _generate(cfg, seed, bundle, log)
     bundle.timings["generate_s"] = round(time.time() - t0, 2)
 
     # 3. robustness variants of the test set
@@ -314,29 +261,12 @@ def build_datasets(cfg: DataParams, seed: int, show_progress: bool = True) -> Da
 
     # 4. real sets
     t2 = time.time()
-    for name, spec in cfg.real_sets.items():
-        problems, report = load_real(
-            resolve_spec(spec), name=name, limit=cfg.real_sample, seed=seed
-        )
-        bundle.real[name] = problems
-        bundle.load_reports[name] = report
-        _, bundle.real_duplicates[name] = exact_dedup(problems, name="exact (reported, kept)")
-        log(report.summary())
+    _load_real_sets(cfg, seed, bundle, log)
     bundle.timings["real_s"] = round(time.time() - t2, 2)
 
     # 5. decontaminate train against every real set (13-gram overlap)
     t3 = time.time()
-    if bundle.real:
-        if cfg.decontaminate:
-            train, bundle.contamination = decontaminate(
-                train, bundle.real, n=cfg.contamination_ngram
-            )
-        else:
-            bundle.contamination = contamination(train, bundle.real, n=cfg.contamination_ngram)
-        log(bundle.contamination.summary())
-    bundle.template_overlap = contamination(
-        train, {"test": test, "test_heldout": heldout}, n=cfg.contamination_ngram, max_examples=2
-    )
+    train = _check_contamination(cfg, bundle, train, {"test": test, "test_heldout": heldout}, log)
     bundle.timings["contamination_s"] = round(time.time() - t3, 2)
 
     bundle.splits = {
@@ -348,6 +278,125 @@ def build_datasets(cfg: DataParams, seed: int, show_progress: bool = True) -> Da
     }
     bundle.timings["total_s"] = round(time.time() - t0, 2)
     return bundle
+
+
+def _maker(
+    cfg: DataParams, seed: int, ids: _Ids, split: str, fams: list[str], name: str
+) -> Callable[[int, int], list[Problem]]:
+    """``make(count, round_)``: the next ``count`` generated problems of set ``name``."""
+    from mathlab.data import generator as gen
+
+    mix = {key: getattr(cfg, key) for key in gen.MIX_PARAMS}
+
+    def make(count: int, round_: int) -> list[Problem]:
+        return gen.generate_problems(
+            count,
+            sub_seed(seed, name, round_),
+            families=fams,
+            split=split,
+            source="gen",
+            start_index=ids.take(count),
+            **mix,
+        )
+
+    return make
+
+
+def _clean_train(
+    cfg: DataParams, seed: int, pool: list[Problem]
+) -> tuple[list[Problem], list[DedupReport]]:
+    """Exact, same-program and near duplicates removed."""
+    kept, exact = exact_dedup(pool)
+    kept, prog = program_dedup(kept)
+    kept, near = near_dedup(
+        kept, threshold=cfg.near_dup_threshold, ngram=cfg.near_dup_ngram, seed=seed
+    )
+    return kept, [exact, prog, near]
+
+
+def _clean_test(
+    train: list[Problem], pool: list[Problem]
+) -> tuple[list[Problem], list[DedupReport]]:
+    """Exact and same-program duplicates removed, and every program that occurs in train."""
+    kept, exact = exact_dedup(pool)
+    kept, prog = program_dedup(kept)
+    kept, overlap = disjoint_by_program(train, kept)
+    return kept, [exact, prog, overlap]
+
+
+def _generate(
+    cfg: DataParams, seed: int, bundle: DataBundle, log: Callable[..., None]
+) -> tuple[list[Problem], list[Problem], list[Problem]]:
+    """Generated train, then the generated test sets, disjoint from train by program:
+    (train, test, test_heldout), with their dedup reports in the bundle."""
+    train_fams, heldout_fams = bundle.families["train"], bundle.families["heldout"]
+    make = partial(_maker, cfg, seed, _Ids())
+    train, bundle.dedup["train"] = _fill(
+        "train",
+        cfg.n_train,
+        make("train", train_fams, "train"),
+        partial(_clean_train, cfg, seed),
+        bundle.shortfalls,
+    )
+    log(f"train: {len(train)} generated problems from {len(train_fams)} families")
+
+    clean_test = partial(_clean_test, train)
+    test, bundle.dedup["test"] = _fill(
+        "test", cfg.n_test, make("test", train_fams, "test"), clean_test, bundle.shortfalls
+    )
+    heldout: list[Problem] = []
+    if heldout_fams and cfg.n_test_heldout > 0:
+        heldout, bundle.dedup["test_heldout"] = _fill(
+            "test_heldout",
+            cfg.n_test_heldout,
+            make("test", heldout_fams, "test_heldout"),
+            clean_test,
+            bundle.shortfalls,
+        )
+    log(
+        f"test: {len(test)} (training families), test_heldout: {len(heldout)} "
+        f"(held-out families {', '.join(heldout_fams) or 'none'})"
+    )
+    return train, test, heldout
+
+
+def _load_real_sets(
+    cfg: DataParams, seed: int, bundle: DataBundle, log: Callable[..., None]
+) -> None:
+    """Every real set into the bundle, with its load report and its exact duplicates
+    (reported, kept)."""
+    for name, spec in cfg.real_sets.items():
+        problems, report = load_real(
+            resolve_spec(spec), name=name, limit=cfg.real_sample, seed=seed
+        )
+        bundle.real[name] = problems
+        bundle.load_reports[name] = report
+        _, bundle.real_duplicates[name] = exact_dedup(problems, name="exact (reported, kept)")
+        log(report.summary())
+
+
+def _check_contamination(
+    cfg: DataParams,
+    bundle: DataBundle,
+    train: list[Problem],
+    generated_tests: dict[str, list[Problem]],
+    log: Callable[..., None],
+) -> list[Problem]:
+    """Train against every real set (13-gram overlap; contaminated problems removed
+    unless ``decontaminate`` is off), and the informational overlap with the generated
+    test sets; returns train."""
+    if bundle.real:
+        if cfg.decontaminate:
+            train, bundle.contamination = decontaminate(
+                train, bundle.real, n=cfg.contamination_ngram
+            )
+        else:
+            bundle.contamination = contamination(train, bundle.real, n=cfg.contamination_ngram)
+        log(bundle.contamination.summary())
+    bundle.template_overlap = contamination(
+        train, generated_tests, n=cfg.contamination_ngram, max_examples=2
+    )
+    return train
 
 
 def resolve_spec(spec: str) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mathlab.data.build import DataBundle
+from mathlab.data.dedup import ContaminationReport
 from mathlab.data.records import Problem
 from mathlab.runs import atomic_write_text
 
@@ -89,13 +90,24 @@ def _example(name: str, p: Problem) -> str:
 
 def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | None = None) -> str:
     """The card as markdown."""
-    prm = bundle.params
     gen_sets = {k: v for k, v in bundle.splits.items()}
     real_sets = {f"real/{k}": v for k, v in bundle.real.items()}
-    md: list[str] = [f"# {title}", ""]
+    md = _header(bundle, title, wall_s)
+    md += _sources(bundle, gen_sets, real_sets)
+    md += _counts(gen_sets, real_sets)
+    md += _cleaning(bundle)
+    md += _contamination(bundle)
+    md += _examples({**gen_sets, **real_sets})
+    md += _CAVEATS
+    return "\n".join(md)
+
+
+def _header(bundle: DataBundle, title: str, wall_s: float | None) -> list[str]:
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     took = f" in {wall_s:.1f} s" if wall_s is not None else ""
-    md += [
+    return [
+        f"# {title}",
+        "",
         f"Built by `notebooks/00_data.ipynb` ({when}{took}), seed {bundle.seed}. Files: "
         "`data/<set>.jsonl` in the Problem format (`id, question, answer, solution, source, "
         'split, meta`), loadable with `datasets.load_dataset("json", data_files=...)`; '
@@ -103,9 +115,14 @@ def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | No
         "",
     ]
 
-    # sources
-    md += ["## Sources", ""]
+
+def _sources(
+    bundle: DataBundle, gen_sets: dict[str, list[Problem]], real_sets: dict[str, list[Problem]]
+) -> list[str]:
+    """Where the generated and real sets came from, and one line per set."""
+    prm = bundle.params
     fams = bundle.families
+    md = ["## Sources", ""]
     md += [
         f"- **Generated** (`mathlab.data.generator`, program-backed: every answer and "
         f"solution step is computed exactly from the problem's program): training families "
@@ -127,16 +144,16 @@ def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | No
         [f"`{k}`", len(v), _SET_DOC.get(k, "real set, evaluation only (split `test`)")]
         for k, v in {**gen_sets, **real_sets}.items()
     ]
-    md += [_table(["set", "problems", "what it is"], rows), ""]
+    return md + [_table(["set", "problems", "what it is"], rows), ""]
 
-    # counts
-    md += [
+
+def _counts(gen_sets: dict[str, list[Problem]], real_sets: dict[str, list[Problem]]) -> list[str]:
+    """Problems per family (generated sets), per number of steps and per language."""
+    return [
         "## Problems per family",
         "",
         _crosstab(gen_sets, lambda p: p.meta.get("family"), "family"),
         "",
-    ]
-    md += [
         "## Problems per number of steps",
         "",
         "Steps = reasoning steps of the reference solution (generated: program steps, for "
@@ -145,29 +162,30 @@ def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | No
         "",
         _crosstab({**gen_sets, **real_sets}, _steps_key, "steps"),
         "",
-    ]
-    md += [
         "## Problems per language",
         "",
         _crosstab({**gen_sets, **real_sets}, lambda p: p.meta.get("lang"), "lang"),
         "",
     ]
 
-    # cleaning
-    md += ["## Cleaning and deduplication", ""]
-    rows = []
-    for split, reps in bundle.dedup.items():
-        for r in reps:
-            rows.append(
-                [
-                    f"`{split}`",
-                    r.method,
-                    r.n_in,
-                    r.n_removed,
-                    r.n_kept,
-                    ", ".join(f"{e['removed']}~{e['kept']}" for e in r.removed[:2]),
-                ]
-            )
+
+def _cleaning(bundle: DataBundle) -> list[str]:
+    """What each dedup step removed, the shortfalls, and the real sets' skips and
+    duplicates."""
+    prm = bundle.params
+    md = ["## Cleaning and deduplication", ""]
+    rows = [
+        [
+            f"`{split}`",
+            r.method,
+            r.n_in,
+            r.n_removed,
+            r.n_kept,
+            ", ".join(f"{e['removed']}~{e['kept']}" for e in r.removed[:2]),
+        ]
+        for split, reps in bundle.dedup.items()
+        for r in reps
+    ]
     if rows:
         md += [
             "Generated sets are made with a margin and topped up, so the removals below do "
@@ -187,73 +205,43 @@ def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | No
     if bundle.shortfalls:
         md += [""]
     if bundle.load_reports:
-        md += ["", "Rows skipped while loading the real sets (nothing is dropped silently):", ""]
-        rows = []
-        for name, rep in bundle.load_reports.items():
-            reasons = "; ".join(f"{k}: {v}" for k, v in rep.reasons.items()) or "none"
-            first = (
-                f"{rep.skipped[0][0]}: {rep.skipped[0][1]} {rep.skipped[0][2]}"[:120]
-                if rep.skipped
-                else ""
-            )
-            rows.append([f"`real/{name}`", rep.n_rows, rep.n_skipped, reasons, first])
-        md += [_table(["set", "rows", "skipped", "reasons", "first"], rows), ""]
-        rows = [
-            [f"`real/{k}`", r.n_removed, r.to_dict()["n_conflicts"]]
-            for k, r in bundle.real_duplicates.items()
-        ]
-        md += [
-            "Exact duplicate questions inside each real set (reported, kept so that scores "
-            "stay comparable with published numbers):",
-            "",
-            _table(["set", "duplicates", "with a different gold"], rows),
-            "",
-        ]
+        md += _real_cleaning(bundle)
+    return md
 
-    # contamination
-    md += ["## Contamination", ""]
-    n = prm.get("contamination_ngram", 13)
-    if bundle.contamination is not None:
-        c = bundle.contamination
-        action = (
-            "removed from train"
-            if prm.get("decontaminate", True)
-            else "reported only (decontaminate: false)"
+
+def _real_cleaning(bundle: DataBundle) -> list[str]:
+    """The rows skipped while loading each real set, and its exact duplicates."""
+    md = ["", "Rows skipped while loading the real sets (nothing is dropped silently):", ""]
+    rows = []
+    for name, rep in bundle.load_reports.items():
+        reasons = "; ".join(f"{k}: {v}" for k, v in rep.reasons.items()) or "none"
+        first = (
+            f"{rep.skipped[0][0]}: {rep.skipped[0][1]} {rep.skipped[0][2]}"[:120]
+            if rep.skipped
+            else ""
         )
-        md += [
-            f"A training problem (question + solution) is contaminated when it shares any "
-            f"{n}-gram of word tokens with a test question, or contains a whole test question "
-            f"shorter than {n} tokens (GPT-3 and MathPile's rule). Contaminated training "
-            f"problems were {action}: {len(c.contaminated_train)} in all.",
-            "",
-        ]
-        rows = []
-        for name, s in c.sets.items():
-            ex = s["examples"][0] if s["examples"] else None
-            rows.append(
-                [
-                    f"`real/{name}`",
-                    s["n_test"],
-                    s["n_short"],
-                    s["n_test_contaminated"],
-                    s["n_train_contaminated"],
-                    f'{ex["train_id"]}~{ex["test_id"]}: "{ex["ngram"][:80]}"' if ex else "",
-                ]
-            )
-        md += [
-            _table(
-                [
-                    "test set",
-                    "items",
-                    f"shorter than {n}",
-                    "test items hit",
-                    "train items hit",
-                    "example",
-                ],
-                rows,
-            ),
-            "",
-        ]
+        rows.append([f"`real/{name}`", rep.n_rows, rep.n_skipped, reasons, first])
+    md += [_table(["set", "rows", "skipped", "reasons", "first"], rows), ""]
+    rows = [
+        [f"`real/{k}`", r.n_removed, r.to_dict()["n_conflicts"]]
+        for k, r in bundle.real_duplicates.items()
+    ]
+    return md + [
+        "Exact duplicate questions inside each real set (reported, kept so that scores "
+        "stay comparable with published numbers):",
+        "",
+        _table(["set", "duplicates", "with a different gold"], rows),
+        "",
+    ]
+
+
+def _contamination(bundle: DataBundle) -> list[str]:
+    """The n-gram check of train against the real sets, then against the generated tests."""
+    prm = bundle.params
+    n = prm.get("contamination_ngram", 13)
+    md = ["## Contamination", ""]
+    if bundle.contamination is not None:
+        md += _real_contamination(bundle.contamination, n, prm.get("decontaminate", True))
     else:
         md += ["No real sets, so no n-gram contamination check against real benchmarks.", ""]
     if bundle.template_overlap is not None:
@@ -271,28 +259,67 @@ def render_card(bundle: DataBundle, title: str = "Data card", wall_s: float | No
             _table(["generated set", "items", "test items hit", "train items hit"], rows),
             "",
         ]
+    return md
 
-    # examples
-    md += ["## Examples", ""]
-    for name, problems in {**gen_sets, **real_sets}.items():
-        if problems:
-            md += [_example(name, problems[0]), ""]
 
-    md += [
-        "## Intended use and caveats",
+def _real_contamination(c: ContaminationReport, n: int, removed: bool) -> list[str]:
+    """The rule, what was done with contaminated train problems, and one row per real set."""
+    action = "removed from train" if removed else "reported only (decontaminate: false)"
+    rows = []
+    for name, s in c.sets.items():
+        ex = s["examples"][0] if s["examples"] else None
+        rows.append(
+            [
+                f"`real/{name}`",
+                s["n_test"],
+                s["n_short"],
+                s["n_test_contaminated"],
+                s["n_train_contaminated"],
+                f'{ex["train_id"]}~{ex["test_id"]}: "{ex["ngram"][:80]}"' if ex else "",
+            ]
+        )
+    header = [
+        "test set",
+        "items",
+        f"shorter than {n}",
+        "test items hit",
+        "train items hit",
+        "example",
+    ]
+    return [
+        f"A training problem (question + solution) is contaminated when it shares any "
+        f"{n}-gram of word tokens with a test question, or contains a whole test question "
+        f"shorter than {n} tokens (GPT-3 and MathPile's rule). Contaminated training "
+        f"problems were {action}: {len(c.contaminated_train)} in all.",
         "",
-        "- Generated problems are synthetic grade-school word problems written from a fixed "
-        "set of sentence templates per family: good for measuring learning and "
-        "generalization across families and step counts, not a substitute for the "
-        "linguistic diversity of GSM8K.",
-        "- Real sets are evaluation-only here (split `test`); their own split, when known, "
-        "is in `meta.orig_split`. Gold answers were validated with "
-        "`mathlab.answers.check_gold` at load time.",
-        "- Robustness sets are derived from `test`: the distractor sentence never changes "
-        "the answer; backward questions ask for a masked input given the original answer.",
+        _table(header, rows),
         "",
     ]
-    return "\n".join(md)
+
+
+def _examples(sets: dict[str, list[Problem]]) -> list[str]:
+    """The first problem of every set."""
+    md = ["## Examples", ""]
+    for name, problems in sets.items():
+        if problems:
+            md += [_example(name, problems[0]), ""]
+    return md
+
+
+_CAVEATS = [
+    "## Intended use and caveats",
+    "",
+    "- Generated problems are synthetic grade-school word problems written from a fixed "
+    "set of sentence templates per family: good for measuring learning and "
+    "generalization across families and step counts, not a substitute for the "
+    "linguistic diversity of GSM8K.",
+    "- Real sets are evaluation-only here (split `test`); their own split, when known, "
+    "is in `meta.orig_split`. Gold answers were validated with "
+    "`mathlab.answers.check_gold` at load time.",
+    "- Robustness sets are derived from `test`: the distractor sentence never changes "
+    "the answer; backward questions ask for a masked input given the original answer.",
+    "",
+]
 
 
 def write_card(

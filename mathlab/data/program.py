@@ -36,7 +36,10 @@ __all__ = [
     "execute_program",
     "fill_markers",
     "fmt",
+    "join_sentences",
+    "markers_in",
     "number_json",
+    "program_values",
     "substitute",
 ]
 
@@ -138,6 +141,28 @@ def execute_program(program: dict[str, Any], check: bool = True) -> int | Fracti
     return int(value) if value.denominator == 1 else value
 
 
+def program_values(program: dict[str, Any]) -> tuple[dict[str, Fraction], dict[str, str]]:
+    """(every input's and step's value as an exact Fraction, the kinds) of a program."""
+    values = {
+        k: Fraction(repr(v)) if isinstance(v, float) else Fraction(v)
+        for k, v in program["inputs"].items()
+    }
+    for s in program["steps"]:
+        v = s["value"]
+        values[s["var"]] = Fraction(repr(v)) if isinstance(v, float) else Fraction(v)
+    return values, program["kinds"]
+
+
+def join_sentences(sentences: list[str], lang: str) -> str:
+    """A problem's sentences as one text (no spaces between Chinese sentences)."""
+    return ("" if lang == "zh" else " ").join(s for s in sentences if s)
+
+
+def _pronoun(female: str, male: str) -> property:
+    """A Person property: ``female`` for a woman, else ``male``."""
+    return property(lambda self: female if self.female else male, doc=f"{female!r} or {male!r}")
+
+
 @dataclass(frozen=True)
 class Person:
     """A character: a name and the pronouns a template needs (en and zh)."""
@@ -152,37 +177,15 @@ class Person:
     def __format__(self, spec: str) -> str:
         return format(self.name, spec)
 
-    @property
-    def he(self) -> str:
-        return "she" if self.female else "he"
-
-    @property
-    def He(self) -> str:  # noqa: N802 - template slot for a capitalised pronoun
-        return "She" if self.female else "He"
-
-    @property
-    def his(self) -> str:
-        return "her" if self.female else "his"
-
-    @property
-    def His(self) -> str:  # noqa: N802
-        return "Her" if self.female else "His"
-
-    @property
-    def him(self) -> str:
-        return "her" if self.female else "him"
-
-    @property
-    def himself(self) -> str:
-        return "herself" if self.female else "himself"
-
-    @property
-    def hers(self) -> str:
-        return "hers" if self.female else "his"
-
-    @property
-    def ta(self) -> str:
-        return "她" if self.female else "他"
+    # Template slots: ``{p.he}``, ``{p.He}``, ... read the female or the male form.
+    he = _pronoun("she", "he")
+    He = _pronoun("She", "He")
+    his = _pronoun("her", "his")
+    His = _pronoun("Her", "His")
+    him = _pronoun("her", "him")
+    himself = _pronoun("herself", "himself")
+    hers = _pronoun("hers", "his")
+    ta = _pronoun("她", "他")
 
     @property
     def poss(self) -> str:

@@ -27,7 +27,8 @@ import math
 from collections.abc import Iterable
 from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, TypeVar, get_args, get_origin, get_type_hints
 
 from mathlab.runs import atomic_write_text
 
@@ -152,7 +153,7 @@ def check_answer_field(answer: str) -> None:
 class _Row:
     """Shared JSON plumbing for the row dataclasses."""
 
-    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {}
+    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {}  # field -> accepted types (_with_spec)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)  # type: ignore[call-overload]
@@ -176,7 +177,27 @@ class _Row:
         return cls(**row)
 
 
+_R = TypeVar("_R", bound=_Row)
+
+
+def _json_types(hint: Any) -> tuple[type, ...]:
+    """The types a row field accepts, from its annotation: ``str`` -> (str,),
+    ``str | None`` -> (str, NoneType), ``dict[str, Any]`` -> (dict,)."""
+    if isinstance(hint, UnionType):
+        return tuple(t for arg in get_args(hint) for t in _json_types(arg))
+    return (get_origin(hint) or hint,)
+
+
+def _with_spec(cls: type[_R]) -> type[_R]:
+    """Set a row dataclass's SPEC (field -> accepted types, in field order) from its
+    annotations, so the contract is written once, in the fields."""
+    hints = get_type_hints(cls)
+    cls.SPEC = {f.name: _json_types(hints[f.name]) for f in fields(cls)}  # type: ignore[arg-type]
+    return cls
+
+
 # --------------------------------------------------------------------------- Problem
+@_with_spec
 @dataclass
 class Problem(_Row):
     id: str
@@ -186,19 +207,6 @@ class Problem(_Row):
     source: str = ""
     split: str = "train"
     meta: dict[str, Any] = field(default_factory=dict)
-
-    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {
-        "id": (str,),
-        "question": (str,),
-        "answer": (str,),
-        "solution": (str,),
-        "source": (str,),
-        "split": (str,),
-        "meta": (dict,),
-    }
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> Problem:
@@ -233,6 +241,7 @@ def _validate_problem(row: Any, check_answer: bool) -> None:
 
 
 # --------------------------------------------------------------------------- other rows
+@_with_spec
 @dataclass
 class Sample(_Row):
     """One model completion for one problem (a line of samples/<stage>__<set>__<style>.jsonl)."""
@@ -248,19 +257,6 @@ class Sample(_Row):
     seed: int | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
-    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {
-        "problem_id": (str,),
-        "model": (str,),
-        "style": (str,),
-        "prompt": (str,),
-        "completion": (str,),
-        "pred": (str, type(None)),
-        "correct": (bool,),
-        "n_tokens": (int,),
-        "seed": (int, type(None)),
-        "meta": (dict,),
-    }
-
     def validate(self) -> None:
         _check_row(self.to_dict(), self.SPEC, {})
         if self.style not in STYLES:
@@ -275,6 +271,7 @@ class Sample(_Row):
         return sample
 
 
+@_with_spec
 @dataclass
 class Pair(_Row):
     """A preference pair for DPO / reward-model training."""
@@ -286,16 +283,8 @@ class Pair(_Row):
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
-    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {
-        "prompt": (str,),
-        "chosen": (str,),
-        "rejected": (str,),
-        "problem_id": (str,),
-        "source": (str,),
-        "meta": (dict,),
-    }
 
-
+@_with_spec
 @dataclass
 class StepLabels(_Row):
     """A solution split into steps with one label per step (PRM training)."""
@@ -305,14 +294,6 @@ class StepLabels(_Row):
     labels: list[float]
     method: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
-
-    SPEC: ClassVar[dict[str, tuple[type, ...]]] = {
-        "prompt": (str,),
-        "steps": (list,),
-        "labels": (list,),
-        "method": (str,),
-        "meta": (dict,),
-    }
 
     def validate(self) -> None:
         _check_row(self.to_dict(), self.SPEC, {})
