@@ -25,11 +25,20 @@ from mathlab.rfft.train import make_examples, tiny_llama, train_lm
 def _bench(name: str, p, tok, texts, steps_budget: int, batch_size: int, steps: int) -> dict:
     examples = make_examples(tok, texts)
     model = tiny_llama(tok, p.layers, p.hidden, p.heads)
-    train_lm(model, examples, 3, batch_size, p.lr, bf16=p.bf16, pad_id=tok.pad_token_id, desc="warmup")
-    log = train_lm(model, examples, steps, batch_size, p.lr, bf16=p.bf16, pad_id=tok.pad_token_id, desc=name)
+    train_lm(
+        model, examples, 3, batch_size, p.lr, bf16=p.bf16, pad_id=tok.pad_token_id, desc="warmup"
+    )
+    log = train_lm(
+        model, examples, steps, batch_size, p.lr, bf16=p.bf16, pad_id=tok.pad_token_id, desc=name
+    )
     ms = 1000 * log.seconds / steps
-    return {"run": name, "ms_per_step": round(ms, 1), "tokens_per_s": log.tokens_per_s,
-            "budget_steps": steps_budget, "projected_s": round(ms * steps_budget / 1000, 1)}
+    return {
+        "run": name,
+        "ms_per_step": round(ms, 1),
+        "tokens_per_s": log.tokens_per_s,
+        "budget_steps": steps_budget,
+        "projected_s": round(ms * steps_budget / 1000, 1),
+    }
 
 
 def main() -> None:
@@ -52,20 +61,32 @@ def main() -> None:
         split = ex.make_lso_split(s.split, p, cfg.seed)
         tok = ex._tokenizer(s.tokens, s.fmt, p.lso_grid, cfg.model)
         texts = [tasks.format_example(s.fmt, a, b) for a, b in split.train]
-        rows.append(_bench(s.budget_key, p, tok, texts, p.lso_steps[s.budget_key], p.batch_size, args.steps))
-    train, _ = tasks.rfft_problems((1, p.rfft_train_max_digits), (1, 1), p.rfft_n_train, 1, cfg.seed)
+        rows.append(
+            _bench(s.budget_key, p, tok, texts, p.lso_steps[s.budget_key], p.batch_size, args.steps)
+        )
+    train, _ = tasks.rfft_problems(
+        (1, p.rfft_train_max_digits), (1, 1), p.rfft_n_train, 1, cfg.seed
+    )
     for fmt in p.rfft_formats:
         probe = [tasks.format_example(fmt, 99, 99, p.rfft_reverse)]
         tok = ex._tokenizer("digit", fmt, 10, cfg.model, [q + t for q, t in probe])
         texts = [tasks.format_example(fmt, a, b, p.rfft_reverse) for a, b in train]
-        rows.append(_bench(f"rfft-{fmt}", p, tok, texts, p.rfft_steps[fmt], p.rfft_batch_size[fmt], args.steps))
+        rows.append(
+            _bench(
+                f"rfft-{fmt}", p, tok, texts, p.rfft_steps[fmt], p.rfft_batch_size[fmt], args.steps
+            )
+        )
     total = 0.0
     for row in rows:
         n_runs = sum(1 for s in p.lso_settings if s.startswith(row["run"] + "-")) or 1
         total += n_runs * row["projected_s"]
-        print(f"{row['run']:>18}: {row['ms_per_step']:7.1f} ms/step {row['tokens_per_s']:7d} tok/s  "
-              f"x {row['budget_steps']} steps x {n_runs} run(s) = {n_runs * row['projected_s']:.0f} s")
-    print(f"projected training time for preset {args.preset}: {total:.0f} s (evaluation not included)")
+        print(
+            f"{row['run']:>18}: {row['ms_per_step']:7.1f} ms/step {row['tokens_per_s']:7d} tok/s  "
+            f"x {row['budget_steps']} steps x {n_runs} run(s) = {n_runs * row['projected_s']:.0f} s"
+        )
+    print(
+        f"projected training time for preset {args.preset}: {total:.0f} s (evaluation not included)"
+    )
 
 
 if __name__ == "__main__":

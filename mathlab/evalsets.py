@@ -17,11 +17,12 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mathlab.data.records import Problem
 from mathlab.runs import stable_hash
+from mathlab.sampling import SampleOptions
 from mathlab.stats import accuracy_summary
 
 
@@ -113,39 +114,18 @@ def load_sets(run, sizes: SetSizes, seed: int) -> dict[str, list[Problem]]:
 
 # --------------------------------------------------------------------------- evaluation
 @dataclass(frozen=True)
-class EvalOptions:
-    """How a notebook evaluates: the keyword arguments of ``mathlab.evaluate.evaluate`` and
-    the generation backend (kind and ``get_backend`` options)."""
+class EvalOptions(SampleOptions):
+    """How a notebook evaluates: the keyword arguments of ``mathlab.evaluate.evaluate``
+    (decoding style, k samples for maj@k at `temperature`, budget, seed) and the generation
+    backend (kind and ``get_backend`` options)."""
 
-    style: str = "cot"
     k: int = 1  # samples per problem for maj@k (1: greedy only)
-    temperature: float = 0.7  # of the k samples
-    max_new_tokens: int = 256
-    seed: int = 0
-    backend: str = "auto"
-    backend_opts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, eval_params: Any, *, device: str, dtype: str, seed: int) -> EvalOptions:
         """The settings of an ``eval:`` section (``cfg.eval``: style, k, temperature,
         max_new_tokens, backend, batch_size) on a device."""
-        from mathlab.generate import backend_options
-
-        return cls(
-            style=eval_params.style,
-            k=eval_params.k,
-            temperature=eval_params.temperature,
-            max_new_tokens=eval_params.max_new_tokens,
-            seed=seed,
-            backend=eval_params.backend,
-            backend_opts=backend_options(
-                eval_params.backend,
-                device=device,
-                dtype=dtype,
-                batch_size=eval_params.batch_size,
-                seed=seed,
-            ),
-        )
+        return super().of(eval_params, device=device, dtype=dtype, seed=seed, k=eval_params.k)
 
     def evaluate_kwargs(self) -> dict[str, Any]:
         """The keyword arguments of ``mathlab.evaluate.evaluate`` these options set."""

@@ -64,21 +64,32 @@ class SampleOptions:
     backend_opts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, params: Any, *, style: str, device: str, dtype: str, seed: int) -> SampleOptions:
-        """From a section with temperature, top_p, max_new_tokens, backend and batch_size
-        (``cfg.rft``), sampling in decoding `style` (the one the models are evaluated in)."""
+    def of(
+        cls,
+        params: Any,
+        *,
+        device: str,
+        dtype: str,
+        seed: int,
+        style: str | None = None,
+        **extra: Any,
+    ) -> Any:
+        """From a section with temperature, max_new_tokens, backend, batch_size (and top_p,
+        style when it has them): ``cfg.rft`` samples in the style the models are evaluated in
+        (`style`), ``cfg.eval`` has its own. `extra`: fields of a subclass (``k``)."""
         from mathlab.generate import backend_options
 
         return cls(
-            style=style,
+            style=style or params.style,
             temperature=params.temperature,
-            top_p=params.top_p,
+            top_p=getattr(params, "top_p", 1.0),
             max_new_tokens=params.max_new_tokens,
             seed=seed,
             backend=params.backend,
             backend_opts=backend_options(
                 params.backend, device=device, dtype=dtype, batch_size=params.batch_size, seed=seed
             ),
+            **extra,
         )
 
     def key_fields(self) -> dict[str, Any]:
