@@ -3,10 +3,17 @@
     mathlab report runs/cpu                       # plain tables on stdout
     mathlab report runs/cpu --markdown            # the same as Markdown
     mathlab report runs/cpu --update README.md    # rewrite the README's generated block
+    mathlab report runs/cpu runs/cpu-seed1 ...    # several runs side by side
 
 Everything comes from `runs.collect(run_dir)` (the metrics contract) and the run's
 `provenance.json` (git SHA, CPU): nothing is typed by hand. The README's results sit
 between the markers below, with a line that names the run, its commit and its CPU.
+
+With several run folders (seeds, presets, commits: a before/after check of a restructure),
+every eval record is matched by notebook, stage, set and decoding, and shown side by side:
+each run's n and accuracy, the spread across runs, and — where both runs kept the greedy
+answers in ``samples/`` — on how many problems the first run and each other run differ in
+correctness and in the answer text itself.
 """
 
 from __future__ import annotations
@@ -87,8 +94,7 @@ def accuracy_rows(results: RunResults) -> list[dict[str, str]]:
             rows.append(
                 {
                     "notebook": name,
-                    "stage": r["stage"]
-                    + (f" ({r['model'].split(':', 1)[1]})" if ":" in r["model"] else ""),
+                    "stage": _stage(r),
                     "set": r["dataset"],
                     "decoding": r["style"] + ("" if r.get("greedy", True) else f", k={r['k']}"),
                     "n": str(r["n"]),
@@ -149,6 +155,84 @@ def render(run_dir: str | Path, markdown: bool = True) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def _stage(r: dict[str, Any]) -> str:
+    return r["stage"] + (f" ({r['model'].split(':', 1)[1]})" if ":" in r["model"] else "")
+
+
+def _greedy_answers(run_dir: Path, r: dict[str, Any]) -> dict[str, tuple[bool, str]] | None:
+    """{problem id: (correct, completion)} of an eval record's greedy pass, from samples/."""
+    from mathlab.data.records import Sample, read_rows
+
+    path = Path(run_dir) / "samples" / f"{r['stage']}__{r['dataset']}__{r['style']}.jsonl"
+    if not path.is_file():
+        return None
+    return {
+        s.problem_id: (s.correct, s.completion)
+        for s in read_rows(path, Sample)
+        if s.meta.get("greedy")
+    }
+
+
+def side_by_side_rows(runs: list[RunResults]) -> list[dict[str, str]]:
+    """One row per (notebook, stage, set, decoding) found in any run: n and accuracy in each
+    run, the spread, and per-problem differences from the first run (where samples exist)."""
+    keyed: dict[tuple, dict[int, dict[str, Any]]] = {}
+    for i, res in enumerate(runs):
+        for name, m in res.metrics.items():
+            for r in m["evals"]:
+                if r["accuracy"] is None:
+                    continue
+                decoding = r["style"] + ("" if r.get("greedy", True) else f", k={r['k']}")
+                keyed.setdefault((name, _stage(r), r["dataset"], decoding), {})[i] = r
+    rows = []
+    for (name, stage, dataset, decoding), by_run in keyed.items():
+        row = {"notebook": name, "stage": stage, "set": dataset, "decoding": decoding}
+        for i in range(len(runs)):
+            r = by_run.get(i)
+            row[f"run {i + 1}"] = "-" if r is None else f"{_pct(r['accuracy'])} (n={r['n']})"
+        accs = [r["accuracy"] for r in by_run.values()]
+        row["spread"] = f"{100 * (max(accs) - min(accs)):.1f} points" if len(accs) > 1 else "-"
+        row["answers differing from run 1"] = _answer_diffs(runs, by_run)
+        rows.append(row)
+    return rows
+
+
+def _answer_diffs(runs: list[RunResults], by_run: dict[int, dict[str, Any]]) -> str:
+    if 0 not in by_run or len(by_run) < 2:
+        return "-"
+    first = _greedy_answers(runs[0].run_dir, by_run[0])
+    parts = []
+    for i, r in sorted(by_run.items()):
+        if i == 0:
+            continue
+        other = _greedy_answers(runs[i].run_dir, r)
+        if first is None or other is None:
+            parts.append(f"run {i + 1}: no samples")
+            continue
+        both = sorted(set(first) & set(other))
+        graded = sum(first[p][0] != other[p][0] for p in both)
+        text = sum(first[p][1] != other[p][1] for p in both)
+        parts.append(f"run {i + 1}: {graded} graded, {text} texts of {len(both)}")
+    return "; ".join(parts)
+
+
+def render_runs(run_dirs: list[str | Path], markdown: bool = True) -> str:
+    """Several runs side by side (see the module docstring)."""
+    runs = [collect(d) for d in run_dirs]
+    title = "**{}**" if markdown else "{}"
+    names = "; ".join(f"run {i + 1}: {header(r)}" for i, r in enumerate(runs))
+    return (
+        "\n\n".join(
+            [
+                names,
+                title.format("Accuracy side by side (greedy unless k is given)"),
+                table(side_by_side_rows(runs), markdown),
+            ]
+        )
+        + "\n"
+    )
+
+
 def update(readme: str | Path, run_dir: str | Path) -> Path:
     """Replace the block between BEGIN and END in `readme` with the run's tables."""
     readme = Path(readme)
@@ -165,19 +249,26 @@ def update(readme: str | Path, run_dir: str | Path) -> Path:
 
 def report_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="mathlab report", description="A run's measured numbers as tables."
+        prog="mathlab report",
+        description="A run's measured numbers as tables; several runs side by side.",
     )
-    parser.add_argument("run_dir", help="a run folder (e.g. runs/cpu)")
+    parser.add_argument(
+        "run_dirs", nargs="+", metavar="RUN_DIR", help="a run folder (e.g. runs/cpu), or several"
+    )
     parser.add_argument("--markdown", action="store_true", help="Markdown instead of plain text")
     parser.add_argument(
         "--update", metavar="README", default=None, help="rewrite this file's generated block"
     )
     args = parser.parse_args(argv)
     try:
-        if args.update:
-            print(f"updated {update(args.update, args.run_dir)} from {args.run_dir}")
+        if len(args.run_dirs) > 1:
+            if args.update:
+                raise ValueError("--update takes one run folder")
+            print(render_runs(args.run_dirs, markdown=args.markdown), end="")
+        elif args.update:
+            print(f"updated {update(args.update, args.run_dirs[0])} from {args.run_dirs[0]}")
         else:
-            print(render(args.run_dir, markdown=args.markdown), end="")
+            print(render(args.run_dirs[0], markdown=args.markdown), end="")
     except (MetricsError, MissingArtifact, ValueError) as exc:
         print(f"mathlab report: {exc}", file=sys.stderr)
         return 2

@@ -57,3 +57,40 @@ def test_cli_errors_name_the_problem(run_dir, tmp_path, capsys):
     metrics.write_text(json.dumps(data))
     assert main(["report", str(run_dir)]) == 2
     assert "02_sft.json: evals[0]" in capsys.readouterr().err
+
+
+def _sample_file(run_dir, answers):
+    from mathlab.data.records import Sample, write_jsonl
+
+    rows = [
+        Sample(
+            problem_id=f"p{i}",
+            model="sft",
+            style="calc",
+            prompt="q",
+            completion=text,
+            pred=None,
+            correct=ok,
+            n_tokens=3,
+            meta={"greedy": True},
+        )
+        for i, (ok, text) in enumerate(answers)
+    ]
+    write_jsonl(run_dir / "samples" / "sft__test__calc.jsonl", rows)
+
+
+def test_several_runs_side_by_side_with_per_problem_differences(run_dir, tmp_path, capsys):
+    other = Run(tmp_path / "r2", notebook="02_sft", preset="cpu", seed=1)
+    other.add_eval(eval_record("sft", "sft", "test", "calc", n=100, accuracy=0.40))
+    other.add_eval(eval_record("rft", "rft", "test", "calc", n=100, accuracy=0.47))
+    other.finish()
+    _sample_file(run_dir, [(True, "a"), (False, "b"), (True, "c")])
+    _sample_file(other.path, [(True, "a"), (True, "b2"), (True, "c2")])
+    assert main(["report", str(run_dir), str(other.path), "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "run 1: Run `r`" in out and "run 2: Run `r2`" in out
+    assert "| 02_sft | sft | test | calc | 45.0% (n=100) | 40.0% (n=100) | 5.0 points |" in out
+    assert "run 2: 1 graded, 2 texts of 3 |" in out
+    assert "| 02_sft | rft | test | calc | - | 47.0% (n=100) | - | - |" in out
+    assert "| 02_sft | baseline | test | calc | 9.0% (n=100) | - | - | - |" in out
+    assert main(["report", str(run_dir), str(other.path), "--update", "README.md"]) == 2
