@@ -4,6 +4,7 @@ number and fraction words."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 from mathlab.data import lexicon as L
@@ -88,6 +89,31 @@ def stage(
     cur, calc = c.calc(var, expr, kind)
     c.say(role[:-1] + "s.", say, calc=calc, **slots)
     return cur
+
+
+@dataclass(frozen=True)
+class Link:
+    """A stage that combines the running value with one new given number: the templates
+    (as :func:`stage`), the step ``var = expr`` of ``kind`` (``expr`` writes the running
+    value as ``{cur}`` and the given number as ``{q}``), and the given number's variable,
+    kind and template slot. Calling it, ``link(c, cur, value, ifable, **slots)``, registers
+    ``value`` as the given number, writes the stage and returns the step's quantity."""
+
+    role: str
+    fact: dict
+    say: dict
+    var: str
+    expr: str
+    kind: str
+    given: str
+    given_kind: str
+    slot: str
+
+    def __call__(self, c: Ctx, cur: Q, value, ifable: bool = False, **slots) -> Q:
+        q = c.num(self.given, value, self.given_kind)
+        expr = self.expr.format(cur=cur.v, q=q.v)
+        slots[self.slot] = q
+        return stage(c, self.role, self.fact, self.say, self.var, expr, self.kind, ifable, **slots)
 
 
 def intro(c: Ctx, setting: str, p: Person, prob: float = 0.3) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from mathlab.data.families._common import (
+    Link,
     T,
     even_splits,
     intro,
@@ -256,6 +257,18 @@ AREA = {"rel", "area", "second", "cut", "cost", "bags"}
 AREA_PRICES = [1, 2, 3, 4, 5, Fraction(3, 2), Fraction(5, 2), Fraction(1, 2)]
 FENCE_PRICES = [2, 3, 4, 5, 6, 8, 10, 12, Fraction(5, 2), Fraction(15, 2)]
 
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+COST = Link("co.", AP_COST, AP_COST_SAY, "cost", "{cur}*{q}", "money", "price_per", "money", "pr")
+BAGS = Link("bg.", AP_BAGS, AP_BAGS_SAY, "bags", "{cur}/{q}", "count", "coverage", "area", "cov")
+GATE = Link("gt.", AP_GATE, AP_GATE_SAY, "fence", "{cur}-{q}", "length", "gate", "length", "g")
+PENS = Link("pn.", AP_PENS, AP_PENS_SAY, "all_fence", "{cur}*{q}", "length", "copies", "count", "n")
+FCOST = Link(
+    "fc.", AP_FCOST, AP_FCOST_SAY, "cost", "{cur}*{q}", "money", "price_per", "money", "pr"
+)
+POSTS = Link(
+    "po.", AP_POSTS, AP_POSTS_SAY, "posts", "{cur}/{q}", "count", "spacing", "length", "sp"
+)
+
 
 def _valid(s: frozenset) -> bool:
     """The area and what follows from it, or the perimeter and what follows from that."""
@@ -353,13 +366,12 @@ def _area(c: Ctx, chosen, length: Q, w: Q, indoor: bool, slots: dict) -> None:
         mat_en, mat_zh = c.choice(MATERIALS[indoor])
         mat = mat_zh if zh else mat_en
         slots.update(mat=mat, Mat=mat.capitalize())
-        cur = _priced(c, "co.", AP_COST, AP_COST_SAY, cur, AREA_PRICES, slots)
+        cur = COST(c, cur, c.choice(AREA_PRICES), True, **slots)
         ask = AP_COST_ASK
+        c.answer_kind = "money"
     if "bags" in chosen:
         sizes = even_splits(c.v(cur), 5, 50, 2, "area does not divide into bags")
-        cov = c.num("coverage", c.choice(sizes), "area")
-        expr = f"{cur.v}/{cov.v}"
-        stage(c, "bg.", AP_BAGS, AP_BAGS_SAY, "bags", expr, "count", True, cov=cov, **slots)
+        BAGS(c, cur, c.choice(sizes), True, **slots)
         ask = AP_BAGS_ASK
         c.answer_kind = "count"
     c.ask("q.", ask, **slots)
@@ -374,33 +386,18 @@ def _perimeter(c: Ctx, chosen, length: Q, w: Q, slots: dict) -> None:
     c.answer_kind = "length"
     last = last_of(chosen, ["gate", "pens", "fcost", "posts"], "perim")
     if "gate" in chosen:
-        g = c.num("gate", c.randint(2, 6), "length")
-        expr, ifable = f"{cur.v}-{g.v}", last == "gate"
-        cur = stage(c, "gt.", AP_GATE, AP_GATE_SAY, "fence", expr, "length", ifable, g=g, **slots)
-        ask = AP_FENCE_ASK
+        cur = GATE(c, cur, c.randint(2, 6), last == "gate", **slots)
     if "pens" in chosen:
-        n = c.num("copies", c.randint(2, 5), "count")
-        expr, ifable = f"{cur.v}*{n.v}", last == "pens"
-        cur = stage(
-            c, "pn.", AP_PENS, AP_PENS_SAY, "all_fence", expr, "length", ifable, n=n, **slots
-        )
+        cur = PENS(c, cur, c.randint(2, 5), last == "pens", **slots)
+    if {"gate", "pens"} & chosen:
         ask = AP_FENCE_ASK
     if "fcost" in chosen:
-        cur = _priced(c, "fc.", AP_FCOST, AP_FCOST_SAY, cur, FENCE_PRICES, slots)
+        cur = FCOST(c, cur, c.choice(FENCE_PRICES), True, **slots)
         ask = AP_FCOST_ASK
+        c.answer_kind = "money"
     if "posts" in chosen:
         sizes = even_splits(c.v(cur), 2, 12, 4, "posts do not fit evenly")
-        sp = c.num("spacing", c.choice(sizes), "length")
-        expr = f"{cur.v}/{sp.v}"
-        stage(c, "po.", AP_POSTS, AP_POSTS_SAY, "posts", expr, "count", True, sp=sp, **slots)
+        POSTS(c, cur, c.choice(sizes), True, **slots)
         ask = AP_POSTS_ASK
         c.answer_kind = "count"
     c.ask("q.", ask, **slots)
-
-
-def _priced(c: Ctx, role: str, fact: dict, say: dict, cur: Q, prices: list, slots: dict) -> Q:
-    """What ``cur`` units cost at a price per unit drawn from ``prices`` (the answer: money)."""
-    pr = c.num("price_per", c.choice(prices), "money")
-    cur = stage(c, role, fact, say, "cost", f"{cur.v}*{pr.v}", "money", True, pr=pr, **slots)
-    c.answer_kind = "money"
-    return cur

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mathlab.data.families._common import T, intro, last_of, plan, pronouns, stage
+from mathlab.data.families._common import Link, T, intro, last_of, plan, pronouns, stage
 from mathlab.data.program import Ctx, Q
 
 # (en verb past, en verb base, zh verb phrase, speed range, hours range, subject is a vehicle)
@@ -221,6 +221,14 @@ RD_TIME_ASK = T(
 
 STAGES = "speed leg1 leg2:2 again remain tleft"
 
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+REPEAT = Link(
+    "rp.", RD_REPEAT, RD_REPEAT_SAY, "all_trips", "{cur}*{q}", "length", "trips", "count", "n"
+)
+TLEFT = Link(
+    "tl.", RD_TLEFT, RD_TLEFT_SAY, "hours_left", "{cur}/{q}", "hours", "speed3", "speed", "s3"
+)
+
 
 def _valid(s: frozenset) -> bool:
     return "leg1" in s and ("tleft" not in s or "remain" in s) and not {"again", "remain"} <= s
@@ -291,12 +299,7 @@ def _again(c: Ctx, cur: Q, ifable: bool, slots: dict) -> tuple[Q, dict]:
         expr = f"{cur.v}*ways"
         cur = stage(c, "rt.", RD_ROUND, RD_ROUND_SAY, "round_trip", expr, "length", ifable, **slots)
         return cur, RD_ROUND_ASK
-    n = c.num("trips", c.randint(2, 6), "count")
-    expr = f"{cur.v}*{n.v}"
-    cur = stage(
-        c, "rp.", RD_REPEAT, RD_REPEAT_SAY, "all_trips", expr, "length", ifable, n=n, **slots
-    )
-    return cur, RD_REPEAT_ASK
+    return REPEAT(c, cur, c.randint(2, 6), ifable, **slots), RD_REPEAT_ASK
 
 
 def _remain(c: Ctx, chosen, last, cur: Q, speeds, hours, slots: dict) -> dict:
@@ -319,8 +322,6 @@ def _remain(c: Ctx, chosen, last, cur: Q, speeds, hours, slots: dict) -> dict:
     c.say("rms.", RD_REMAIN_SAY, calc=calc, **slots)
     if "tleft" not in chosen:
         return RD_REMAIN_ASK
-    s3q = c.num("speed3", s3, "speed")
-    expr = f"{cur.v}/{s3q.v}"
-    stage(c, "tl.", RD_TLEFT, RD_TLEFT_SAY, "hours_left", expr, "hours", True, s3=s3q, **slots)
+    TLEFT(c, cur, s3, True, **slots)
     c.answer_kind = "hours"
     return RD_TLEFT_ASK

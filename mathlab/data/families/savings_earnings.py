@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from mathlab.data.families._common import T, intro, last_of, plan, pronouns, stage
+from mathlab.data.families._common import Link, T, intro, last_of, plan, pronouns, stage
 from mathlab.data.program import Ctx, Q, Retry
 
 JOBS = [
@@ -143,6 +143,14 @@ SE_WEEKS_ASK = T(
 STAGES = "wage days bonus spend repeat goal goal_n"
 WAGES = [8, 9, 10, 11, 12, 12.5, 14, 15, 16, 18, 20, 7.5]
 
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+DAYS = Link("dy.", SE_DAYS, SE_DAYS_SAY, "weekly", "{cur}*{q}", "money", "days", "count", "d")
+BONUS = Link("bn.", SE_BONUS, SE_BONUS_SAY, "with_tips", "{cur}+{q}", "money", "tips", "money", "b")
+SPEND = Link("sp.", SE_SPEND, SE_SPEND_SAY, "saved", "{cur}-{q}", "money", "spent", "money", "s")
+REPEAT = Link(
+    "rp.", SE_REPEAT, SE_REPEAT_SAY, "total", "{cur}*{q}", "money", "periods", "count", "n"
+)
+
 
 def _valid(s: frozenset) -> bool:
     """One goal at most; the periods a goal takes are not asked after repeating."""
@@ -169,37 +177,23 @@ def build(c: Ctx) -> None:
         c.fact("dl.", SE_DAILY, D=cur, **slots)
         ask = None
     if "days" in chosen:
-        d = c.num("days", c.randint(2, 6), "count")
-        expr, ifable = f"{cur.v}*{d.v}", last == "days"
-        cur = stage(c, "dy.", SE_DAYS, SE_DAYS_SAY, "weekly", expr, "money", ifable, d=d, **slots)
+        cur = DAYS(c, cur, c.randint(2, 6), last == "days", **slots)
         ask = SE_DAYS_ASK
         slots.update(per="week", perz="周", perz2="周")
     if "bonus" in chosen:
-        b = c.num("tips", c.choice(range(5, 55, 5)), "money")
-        expr, ifable = f"{cur.v}+{b.v}", last == "bonus"
-        cur = stage(
-            c, "bn.", SE_BONUS, SE_BONUS_SAY, "with_tips", expr, "money", ifable, b=b, **slots
-        )
+        cur = BONUS(c, cur, c.choice(range(5, 55, 5)), last == "bonus", **slots)
         ask = SE_BONUS_ASK
     if "spend" in chosen:
         thing, thingz = c.choice(SPEND_ON)
         hi = int(c.v(cur) * Fraction(2, 3))
         if hi < 5:
             raise Retry("too little to spend")
-        s_ = c.num("spent", c.randint(2, min(hi, 100)), "money")
-        spent = dict(s=s_, thing=thing, thingz=thingz)
-        expr, ifable = f"{cur.v}-{s_.v}", last == "spend"
-        cur = stage(
-            c, "sp.", SE_SPEND, SE_SPEND_SAY, "saved", expr, "money", ifable, **spent, **slots
-        )
+        spent = c.randint(2, min(hi, 100))
+        cur = SPEND(c, cur, spent, last == "spend", thing=thing, thingz=thingz, **slots)
         ask = SE_SPEND_ASK
     earn, earnz = ("save", "存") if "spend" in chosen else ("earn", "挣")
     if "repeat" in chosen:
-        n = c.num("periods", c.randint(2, 10), "count")
-        expr, ifable = f"{cur.v}*{n.v}", last == "repeat"
-        cur = stage(
-            c, "rp.", SE_REPEAT, SE_REPEAT_SAY, "total", expr, "money", ifable, n=n, **slots
-        )
+        cur = REPEAT(c, cur, c.randint(2, 10), last == "repeat", **slots)
         ask = SE_REPEAT_ASK
     if {"goal", "goal_n"} & chosen:
         ask = _goal(c, cur, "goal_n" in chosen, slots)

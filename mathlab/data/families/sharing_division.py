@@ -5,6 +5,7 @@ from __future__ import annotations
 from mathlab.data import lexicon as L
 from mathlab.data.families._common import (
     BAGS,
+    Link,
     T,
     even_splits,
     intro,
@@ -161,6 +162,13 @@ SH_BAGS_SAY = T(
     ],
     ["每个{r}装了{calc}袋。", "可以装{calc}袋。"],
 )
+
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+KEEP = Link("keep.", SH_KEEP, SH_KEEP_SAY, "to_share", "{cur}-{q}", "count", "kept", "count", "k")
+SHARE = Link(
+    "share.", SH_SHARE, SH_SHARE_SAY, "each", "{cur}/{q}", "count", "people", "people", "n"
+)
+EAT = Link("eat.", SH_EAT, SH_EAT_SAY, "left_each", "{cur}-{q}", "count", "used", "count", "e")
 GIVERS = {
     True: ["aunt", "grandmother", "older sister", "neighbor"],
     False: ["uncle", "grandfather", "older brother", "neighbor"],
@@ -198,10 +206,7 @@ def build(c: Ctx) -> None:
         hi = min(int(c.v(cur)) - 4, 15)
         if hi < 2:
             raise Retry("too few to keep some")
-        k = c.num("kept", c.randint(2, max(2, hi)), "count")
-        cur = stage(
-            c, "keep.", SH_KEEP, SH_KEEP_SAY, "to_share", f"{cur.v}-{k.v}", "count", k=k, **slots
-        )
+        cur = KEEP(c, cur, c.randint(2, max(2, hi)), **slots)
         them = ("剩下的" + noun.zh) if c.lang == "zh" else "the rest"
     _share(c, chosen, cur, them, slots)
 
@@ -209,12 +214,9 @@ def build(c: Ctx) -> None:
 def _share(c: Ctx, chosen: frozenset, cur: Q, them: str, slots: dict) -> None:
     """Share ``cur`` equally; then maybe each eats some and packs the rest into bags."""
     need = 2 + ("eat" in chosen) * 2 + ("bags" in chosen) * 2
-    n = c.num("people", c.choice(even_splits(c.v(cur), 2, 10, need, "no even split")), "people")
+    people = c.choice(even_splits(c.v(cur), 2, 10, need, "no even split"))
     last = not ({"eat", "bags"} & chosen)
-    expr = f"{cur.v}/{n.v}"
-    cur = stage(
-        c, "share.", SH_SHARE, SH_SHARE_SAY, "each", expr, "count", last, n=n, them=them, **slots
-    )
+    cur = SHARE(c, cur, people, last, them=them, **slots)
     if last:
         c.ask("shareq.", SH_SHARE_ASK, **slots)
         return
@@ -227,10 +229,8 @@ def _share(c: Ctx, chosen: frozenset, cur: Q, them: str, slots: dict) -> None:
         hi = int(c.v(cur)) - (4 if "bags" in chosen else 2)
         if hi < 2:
             raise Retry("nothing left to eat")
-        e = c.num("used", c.randint(2, hi), "count")
-        expr, ifable = f"{cur.v}-{e.v}", "bags" not in chosen
         slots = dict(slots, verb=verb)
-        cur = stage(c, "eat.", SH_EAT, SH_EAT_SAY, "left_each", expr, "count", ifable, e=e, **slots)
+        cur = EAT(c, cur, c.randint(2, hi), "bags" not in chosen, **slots)
         if "bags" not in chosen:
             c.ask("eatq.", SH_EAT_ASK, **slots)
             return

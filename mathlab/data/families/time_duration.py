@@ -5,6 +5,7 @@ length in minutes, what is left and equal sittings.
 from __future__ import annotations
 
 from mathlab.data.families._common import (
+    Link,
     T,
     a_or_an,
     even_splits,
@@ -272,6 +273,18 @@ TD_PARTS_ASK = T(
 STAGES = "sum days extra weeks hours goal conv done parts"
 MOVIE = {"conv", "done", "parts"}
 
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+DAYS = Link("dy.", TD_DAYS, TD_DAYS_SAY, "weekly", "{cur}*{q}", "minutes", "days", "count", "d")
+EXTRA = Link(
+    "ex.", TD_EXTRA, TD_EXTRA_SAY, "weekly_total", "{cur}+{q}", "minutes", "extra", "minutes", "e"
+)
+WEEKS = Link(
+    "wk.", TD_WEEKS, TD_WEEKS_SAY, "all_minutes", "{cur}*{q}", "minutes", "weeks", "count", "w"
+)
+GOAL = Link("gl.", TD_GOAL, TD_GOAL_SAY, "hours_left", "{q}-{cur}", "hours", "goal", "hours", "G")
+DONE = Link("dn.", TD_DONE, TD_DONE_SAY, "left", "{cur}-{q}", "minutes", "watched", "minutes", "x")
+PARTS = Link("pt.", TD_PARTS, TD_PARTS_SAY, "each", "{cur}/{q}", "minutes", "parts", "count", "n")
+
 
 def _valid(s: frozenset) -> bool:
     """A routine (sum, days, extra, weeks, hours, goal) or a movie (conv, done, parts), each
@@ -313,23 +326,13 @@ def build(c: Ctx) -> None:
         ask = None
     scope, zscope = "each day", "每天"
     if days:
-        d = c.num("days", c.randint(2, 7), "count")
-        expr, ifable = f"{cur.v}*{d.v}", last == "days"
-        cur = stage(c, "dy.", TD_DAYS, TD_DAYS_SAY, "weekly", expr, "minutes", ifable, d=d, **slots)
+        cur = DAYS(c, cur, c.randint(2, 7), last == "days", **slots)
         ask, scope, zscope = TD_WEEK_ASK, "each week", "每周"
     if "extra" in chosen:
-        e = c.num("extra", c.choice(range(10, 95, 5)), "minutes")
-        expr, ifable = f"{cur.v}+{e.v}", last == "extra"
-        cur = stage(
-            c, "ex.", TD_EXTRA, TD_EXTRA_SAY, "weekly_total", expr, "minutes", ifable, e=e, **slots
-        )
+        cur = EXTRA(c, cur, c.choice(range(10, 95, 5)), last == "extra", **slots)
         ask = TD_WEEK_ASK
     if "weeks" in chosen:
-        w = c.num("weeks", c.randint(2, 12), "count")
-        expr, ifable = f"{cur.v}*{w.v}", last == "weeks"
-        cur = stage(
-            c, "wk.", TD_WEEKS, TD_WEEKS_SAY, "all_minutes", expr, "minutes", ifable, w=w, **slots
-        )
+        cur = WEEKS(c, cur, c.randint(2, 12), last == "weeks", **slots)
         ask, scope, zscope = TD_WEEKS_ASK, "in all", "总共"
     c.answer_kind = "minutes"
     if "hours" in chosen:
@@ -340,9 +343,7 @@ def build(c: Ctx) -> None:
         ask = TD_HOURS_ASK
         c.answer_kind = "hours"
     if "goal" in chosen:
-        G = c.num("goal", int(c.v(cur)) + c.randint(2, 30), "hours")
-        expr = f"{G.v}-{cur.v}"
-        stage(c, "gl.", TD_GOAL, TD_GOAL_SAY, "hours_left", expr, "hours", True, G=G, **slots)
+        GOAL(c, cur, int(c.v(cur)) + c.randint(2, 30), True, **slots)
         ask = TD_GOAL_ASK
     c.ask("q.", ask, scope=scope, zscope=zscope, **slots)
 
@@ -367,14 +368,11 @@ def _movie(c: Ctx, chosen: frozenset, slots: dict) -> None:
         c.ask("cvq.", TD_CONV_ASK, **slots)
         return
     parts = "parts" in chosen
-    x = c.num("watched", c.choice(range(10, int(c.v(cur)) - (39 if parts else 9), 5)), "minutes")
-    cur = stage(
-        c, "dn.", TD_DONE, TD_DONE_SAY, "left", f"{cur.v}-{x.v}", "minutes", not parts, x=x, **slots
-    )
+    watched = c.choice(range(10, int(c.v(cur)) - (39 if parts else 9), 5))
+    cur = DONE(c, cur, watched, not parts, **slots)
     if not parts:
         c.ask("dnq.", TD_DONE_ASK, **slots)
         return
     sizes = even_splits(c.v(cur), 2, 6, 1, "the rest does not split evenly")
-    n = c.num("parts", c.choice(sizes), "count")
-    stage(c, "pt.", TD_PARTS, TD_PARTS_SAY, "each", f"{cur.v}/{n.v}", "minutes", True, n=n, **slots)
+    PARTS(c, cur, c.choice(sizes), True, **slots)
     c.ask("ptq.", TD_PARTS_ASK, **slots)

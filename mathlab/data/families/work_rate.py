@@ -4,7 +4,7 @@ hours to finish (held out by default in the presets).
 
 from __future__ import annotations
 
-from mathlab.data.families._common import T, intro, last_of, plan, stage
+from mathlab.data.families._common import Link, T, intro, last_of, plan, stage
 from mathlab.data.program import Ctx, Q
 
 # (things, base verb, 3rd person, -ing, past participle, zh verb, zh noun, zh measure, rate range)
@@ -192,6 +192,11 @@ STAGES = "two team done days left join tleft time"
 # the subject slots of two workers or a team ("they work", "do they")
 PLURAL = dict(subj="they", Pron="They", do="do", work="work", keep="keep", need="need", them="them")
 
+# Link(role, fact, say, step var, step expr, step kind, given var, given kind, template slot)
+DONE = Link("dn.", WR_DONE, WR_DONE_SAY, "done", "{cur}*{q}", "count", "hours", "hours", "h")
+DAYS = Link("dy.", WR_DAYS, WR_DAYS_SAY, "done_days", "{cur}*{q}", "count", "days", "count", "d")
+JOIN = Link("jn.", WR_JOIN, WR_JOIN_SAY, "new_rate", "{cur}+{q}", "rate", "rate3", "rate", "r3")
+
 
 def _valid(s: frozenset) -> bool:
     """Work done in some hours, or the hours a job takes; each stage after the one it needs."""
@@ -227,16 +232,10 @@ def build(c: Ctx) -> None:
         c.ask("rq.", ask, **slots)
         return
     last = last_of(chosen, ["done", "days", "left", "join", "tleft"])
-    h = c.num("hours", c.randint(2, 8), "hours")
-    expr, ifable = f"{rate.v}*{h.v}", last == "done"
-    cur = stage(c, "dn.", WR_DONE, WR_DONE_SAY, "done", expr, "count", ifable, h=h, **slots)
+    cur = DONE(c, rate, c.randint(2, 8), last == "done", **slots)
     ask = WR_DONE_ASK
     if "days" in chosen:
-        d = c.num("days", c.randint(2, 6), "count")
-        expr, ifable = f"{cur.v}*{d.v}", last == "days"
-        cur = stage(
-            c, "dy.", WR_DAYS, WR_DAYS_SAY, "done_days", expr, "count", ifable, d=d, **slots
-        )
+        cur = DAYS(c, cur, c.randint(2, 6), last == "days", **slots)
         ask = WR_DAYS_ASK
     if "left" in chosen:
         ask = _left(c, chosen, last, rate, cur, rates, slots)
@@ -288,11 +287,7 @@ def _left(c: Ctx, chosen, last: str, rate: Q, cur: Q, rates, slots: dict) -> dic
     c.say("lfs.", WR_LEFT_SAY, calc=calc, **slots)
     if "join" in chosen:
         q3 = c.person()
-        r3q = c.num("rate3", r3, "rate")
-        expr = f"{rate.v}+{r3q.v}"
-        rate = stage(
-            c, "jn.", WR_JOIN, WR_JOIN_SAY, "new_rate", expr, "rate", q3=q3, r3=r3q, **slots
-        )
+        rate = JOIN(c, rate, r3, q3=q3, **slots)
     if "tleft" not in chosen:
         return WR_LEFT_ASK
     cur, calc = c.calc("hours_left", f"{cur.v}/{rate.v}", "hours")
