@@ -39,6 +39,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._common import matmul_peaks, print_table  # noqa: E402
 from mathlab.answers import extract_answer  # noqa: E402
 from mathlab.data.generator import generate_problems  # noqa: E402
 from mathlab.engine import FastBackend  # noqa: E402
@@ -72,18 +73,6 @@ print(json.dumps({"tokens": tokens, "wall_s": wall, "version": llama_cpp.__versi
 """
 
 
-def matmul_peak(dtype: torch.dtype, n: int = 2048, reps: int = 5) -> float:
-    """Best-of-`reps` GFLOP/s of an n x n matmul."""
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.matmul(a, b)
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        torch.matmul(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
-
-
 def timed(fn):
     t = time.perf_counter()
     out = fn()
@@ -105,7 +94,7 @@ def llama_cpp_single_stream(python: str, texts: list[str], new_tokens: int, thre
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--new-tokens", type=int, default=128)
@@ -125,13 +114,44 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.new_tokens, args.batch_sizes, args.hf_batch_sizes = 48, "1,32,64", "32"
         args.naive_prompts, args.agreement = 2, 16
+    return args
+
+
+class Rows:
+    """The throughput rows, each against the roofline (tokens/s at the matmul peak)."""
+
+    def __init__(self, roofline: float):
+        self.roofline, self.rows = roofline, []
+
+    def record(self, engine: str, batch: str, n: int, tokens: int, wall: float, **extra) -> dict:
+        row = {
+            "engine": engine,
+            "batch": batch,
+            "prompts": n,
+            "tokens": tokens,
+            "wall_s": wall,
+            "tokens_per_s": tokens / wall,
+            "roofline": tokens / wall / self.roofline,
+            **extra,
+        }
+        self.rows.append(row)
+        print(
+            f"  {engine:<34} batch {batch:>9}: {row['tokens_per_s']:7.1f} tok/s "
+            f"({100 * row['roofline']:4.1f}% of roofline, {wall:.0f} s)",
+            flush=True,
+        )
+        return row
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
 
     info = cpu_precision()
     print(f"CPU: {info.describe()}", flush=True)
-    peak = {"fp32": matmul_peak(torch.float32)}
-    peak["bf16"] = matmul_peak(torch.bfloat16, n=2048 if info.bf16_native else 256, reps=2)
+    fp32, bf16 = matmul_peaks(info.bf16_native)
+    peak = {"fp32": fp32, "bf16": bf16}
     best_peak = max(peak.values())
     print(
         f"matmul peak ({args.threads} threads): fp32 {peak['fp32']:.1f}, bf16 {peak['bf16']:.1f} GFLOP/s",
@@ -149,31 +169,45 @@ def main(argv: list[str] | None = None) -> int:
     prompt_tokens = sum(len(tok(render_prompt(tok, p)[0])["input_ids"]) for p in prompts) / len(
         prompts
     )
-    forced = SamplingParams(
-        temperature=0.7, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, seed=0
+    rows = Rows(roofline)
+    naive = naive_loop(model, tok, prompts, args, rows)
+    batched(model, tok, prompts, args, rows)
+    llama = llama_cpp_row(tok, prompts, args, rows)
+    agreement = greedy_agreement(model, tok, prompts, args)
+
+    # the table
+    print()
+    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch.__version__} "
+          f"({info.torch_capability}), {args.threads} threads")  # fmt: skip
+    print(
+        f"SmolLM2-135M-Instruct ({n_params / 1e6:.1f}M params), fp32 weights; prompts of "
+        f"~{prompt_tokens:.0f} tokens, {args.new_tokens} new tokens each at T=0.7. Matmul peak: "
+        f"fp32 {peak['fp32']:.0f}, bf16 {peak['bf16']:.1f} GFLOP/s; roofline = "
+        f"{roofline:.0f} tokens/s (2 x params FLOPs per token at the best peak)"
     )
-    rows: list[dict] = []
-
-    def record(engine: str, batch: str, n: int, tokens: int, wall: float, **extra) -> dict:
-        row = {
-            "engine": engine,
-            "batch": batch,
-            "prompts": n,
-            "tokens": tokens,
-            "wall_s": wall,
-            "tokens_per_s": tokens / wall,
-            "roofline": tokens / wall / roofline,
-            **extra,
-        }
-        rows.append(row)
-        print(
-            f"  {engine:<34} batch {batch:>9}: {row['tokens_per_s']:7.1f} tok/s "
-            f"({100 * row['roofline']:4.1f}% of roofline, {wall:.0f} s)",
-            flush=True,
+    print_results(rows.rows, naive, llama, agreement)
+    total = time.perf_counter() - started
+    print(f"total {total:.0f} s")
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "cpu": info.to_dict(),
+                    "peak_gflops": peak,
+                    "roofline_tokens_per_s": roofline,
+                    "rows": rows.rows,
+                    "agreement": agreement,
+                    "total_s": total,
+                },
+                indent=2,
+                default=str,
+            )  # fmt: skip
         )
-        return row
+    return 0
 
-    # 2. the naive loop
+
+def naive_loop(model, tok, prompts, args, rows: Rows) -> dict:
+    """2. One prompt at a time through ``model.generate`` (fp32, sampled)."""
     naive_tokens, naive_wall = 0, 0.0
     with torch.no_grad():
         for p in prompts[: args.naive_prompts]:
@@ -193,32 +227,38 @@ def main(argv: list[str] | None = None) -> int:
             )
             naive_tokens += out.shape[1] - ids["input_ids"].shape[1]
             naive_wall += dt
-    naive = record(
+    return rows.record(
         "HF generate, one prompt at a time", "1", args.naive_prompts, naive_tokens, naive_wall
     )
 
-    # 3. HF batched
+
+def batched(model, tok, prompts, args, rows: Rows) -> None:
+    """3. HF batched and 4. the fast sampler, each forced to ``--new-tokens`` tokens."""
+    forced = SamplingParams(
+        temperature=0.7, max_new_tokens=args.new_tokens, min_new_tokens=args.new_tokens, seed=0
+    )
     for bs in [int(b) for b in args.hf_batch_sizes.split(",") if b]:
         hf = HFBackend(model, tok, batch_size=bs, autocast=False, show_progress=False)
         outs, dt = timed(lambda hf=hf, bs=bs: hf.generate(prompts[:bs], forced))
-        record("HF batched (mathlab HFBackend)", str(bs), bs, sum(o[0].n_tokens for o in outs), dt)
-
-    # 4. the fast sampler
+        rows.record(
+            "HF batched (mathlab HFBackend)", str(bs), bs, sum(o[0].n_tokens for o in outs), dt
+        )
     for bs in [int(b) for b in args.batch_sizes.split(",")]:
         fast = FastBackend(model, tok, slots=bs, show_progress=False)
         outs, dt = timed(lambda fast=fast, bs=bs: fast.generate(prompts[:bs], forced))
-        record(
+        rows.record(
             "fast sampler", str(bs), bs, sum(o[0].n_tokens for o in outs), dt, stats=fast.last_stats
         )
         del fast
     fast = FastBackend(model, tok, slots=64, show_progress=False)
     many = prompts[: 4 * 64]
     outs, dt = timed(lambda: fast.generate(many, forced))
-    record("fast sampler, continuous", f"64 of {len(many)}", len(many),
-           sum(o[0].n_tokens for o in outs), dt, stats=fast.last_stats)  # fmt: skip
+    rows.record("fast sampler, continuous", f"64 of {len(many)}", len(many),
+                sum(o[0].n_tokens for o in outs), dt, stats=fast.last_stats)  # fmt: skip
 
-    # 5. llama.cpp single stream
-    llama = None
+
+def llama_cpp_row(tok, prompts, args, rows: Rows) -> dict | None:
+    """5. llama.cpp single stream, where llama-cpp-python runs (here or --llama-python)."""
     python = args.llama_python
     if python is None:
         try:
@@ -231,16 +271,21 @@ def main(argv: list[str] | None = None) -> int:
                 "(a virtualenv with it) to measure the peer",
                 flush=True,
             )
-    if python:
-        texts = [render_prompt(tok, p)[0] for p in prompts[: args.naive_prompts]]
-        res = llama_cpp_single_stream(python, texts, args.new_tokens, args.threads)
-        if res:
-            llama = record(
-                f"llama.cpp {res['version']} (GGUF Q4_1)", "1", len(texts), res["tokens"],
-                res["wall_s"], system_info=res["system_info"],
-            )  # fmt: skip
+    if not python:
+        return None
+    texts = [render_prompt(tok, p)[0] for p in prompts[: args.naive_prompts]]
+    res = llama_cpp_single_stream(python, texts, args.new_tokens, args.threads)
+    if not res:
+        return None
+    return rows.record(
+        f"llama.cpp {res['version']} (GGUF Q4_1)", "1", len(texts), res["tokens"],
+        res["wall_s"], system_info=res["system_info"],
+    )  # fmt: skip
 
-    # 6. greedy agreement and log-probabilities
+
+def greedy_agreement(model, tok, prompts, args) -> dict:
+    """6. Greedy texts and answers of the fast sampler against the HF fp32 reference, and
+    its log-probabilities against the HF model's, teacher-forced on the same tokens."""
     hf = HFBackend(model, tok, batch_size=32, autocast=False, show_progress=False)
     fast = FastBackend(model, tok, slots=64, show_progress=False)
     sub = prompts[: args.agreement]
@@ -261,14 +306,6 @@ def main(argv: list[str] | None = None) -> int:
             lp = torch.log_softmax(logits, -1)
             ref_lp = [lp[len(ids) - 1 + t, x].item() for t, x in enumerate(c[0].token_ids)]
             lp_diff = max(lp_diff, max(abs(a - b) for a, b in zip(c[0].logprobs, ref_lp)))
-    agreement = {
-        "prompts": len(sub),
-        "identical_texts": same_text,
-        "identical_answers": same_answer,
-        "max_logprob_diff": lp_diff,
-        "wall_hf_s": t_hf,
-        "wall_fast_s": t_fast,
-    }
     print(
         f"greedy agreement, fast vs HF fp32 on {len(sub)} prompts (natural stops, <= "
         f"{args.agreement_tokens} tokens): identical texts {same_text}/{len(sub)}, identical "
@@ -276,49 +313,45 @@ def main(argv: list[str] | None = None) -> int:
         f"wall HF {t_hf:.0f} s, fast {t_fast:.0f} s",
         flush=True,
     )
+    return {
+        "prompts": len(sub),
+        "identical_texts": same_text,
+        "identical_answers": same_answer,
+        "max_logprob_diff": lp_diff,
+        "wall_hf_s": t_hf,
+        "wall_fast_s": t_fast,
+    }
 
-    # the table
-    print()
-    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch.__version__} "
-          f"({info.torch_capability}), {args.threads} threads")  # fmt: skip
-    print(
-        f"SmolLM2-135M-Instruct ({n_params / 1e6:.1f}M params), fp32 weights; prompts of "
-        f"~{prompt_tokens:.0f} tokens, {args.new_tokens} new tokens each at T=0.7. Matmul peak: "
-        f"fp32 {peak['fp32']:.0f}, bf16 {peak['bf16']:.1f} GFLOP/s; roofline = "
-        f"{roofline:.0f} tokens/s (2 x params FLOPs per token at the best peak)"
-    )
-    header = f"{'engine':<36} | {'batch':>9} | {'tok/s':>7} | {'roofline':>8} | {'x naive':>7} | {'x llama.cpp':>11}"
-    print(header)
-    print("-" * len(header))
+
+def print_results(rows: list[dict], naive: dict, llama: dict | None, agreement: dict) -> None:
+    columns = [
+        ("engine", "<36"),
+        ("batch", ">9"),
+        ("tok/s", ">7"),
+        ("roofline", ">8"),
+        ("x naive", ">7"),
+        ("x llama.cpp", ">11"),
+    ]
+    table = []
     for r in rows:
         vs_llama = f"{r['tokens_per_s'] / llama['tokens_per_s']:.1f}x" if llama else "-"
-        print(
-            f"{r['engine']:<36} | {r['batch']:>9} | {r['tokens_per_s']:>7.1f} | "
-            f"{100 * r['roofline']:>7.1f}% | {r['tokens_per_s'] / naive['tokens_per_s']:>6.1f}x | "
-            f"{vs_llama:>11}"
+        table.append(
+            [
+                r["engine"],
+                r["batch"],
+                f"{r['tokens_per_s']:.1f}",
+                f"{100 * r['roofline']:.1f}%",
+                f"{r['tokens_per_s'] / naive['tokens_per_s']:.1f}x",
+                vs_llama,
+            ]
         )
+    print_table(columns, table)
+    n = agreement["prompts"]
     print(
-        f"greedy (fast vs HF fp32, {len(sub)} prompts): {same_text}/{len(sub)} identical texts, "
-        f"{same_answer}/{len(sub)} identical answers; log-probs within {lp_diff:.1e} of the HF model"
+        f"greedy (fast vs HF fp32, {n} prompts): {agreement['identical_texts']}/{n} identical "
+        f"texts, {agreement['identical_answers']}/{n} identical answers; log-probs within "
+        f"{agreement['max_logprob_diff']:.1e} of the HF model"
     )
-    total = time.perf_counter() - started
-    print(f"total {total:.0f} s")
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {
-                    "cpu": info.to_dict(),
-                    "peak_gflops": peak,
-                    "roofline_tokens_per_s": roofline,
-                    "rows": rows,
-                    "agreement": agreement,
-                    "total_s": total,
-                },
-                indent=2,
-                default=str,
-            )  # fmt: skip
-        )
-    return 0
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks._common import matmul_peaks, print_table  # noqa: E402
+
 SPEC = "smollm2-135m-instruct"
 CONFIGS = {
     "TRL defaults": {"trl": True, "bf16": True},
@@ -44,21 +46,6 @@ CONFIGS = {
     "mathlab - packed attention": {"packed": False},
     "mathlab - completion head": {"completion_logits_only": False},
 }
-
-
-def matmul_peak(dtype_name: str, n: int = 2048, reps: int = 5) -> float:
-    """Best-of-`reps` GFLOP/s of an n x n matmul (smaller for an emulated bf16)."""
-    import torch
-
-    dtype = getattr(torch, dtype_name)
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.matmul(a, b)
-    best = float("inf")
-    for _ in range(reps):
-        t = time.perf_counter()
-        torch.matmul(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
 
 
 def rows_for(n: int, seed: int = 0) -> list[dict]:
@@ -71,21 +58,11 @@ def rows_for(n: int, seed: int = 0) -> list[dict]:
 
 def run_one(name: str, args) -> dict:
     """Train one configuration (in this process) and measure it."""
-    import datasets
     import torch
-    from transformers import TrainerCallback
     from trl import SFTConfig
 
-    from mathlab.config import SFTParams
     from mathlab.models import load_model, load_tokenizer
-    from mathlab.precision import train_bf16
     from mathlab.sft import training_order
-    from mathlab.sft_trl import (
-        packed_attention,
-        sft_config_kwargs,
-        trainer_class,
-        trainer_kwargs,
-    )
 
     torch.set_num_threads(args.threads)
     conf = CONFIGS[name]
@@ -93,51 +70,10 @@ def run_one(name: str, args) -> dict:
     rows = training_order(rows_for((steps + 1) * args.batch_size), 0)
     model = load_model(SPEC, device="cpu", dtype="float32", trainable=True)
     tok = load_tokenizer(SPEC)
-    out = Path(args.tmp) / name.replace(" ", "_").replace(",", "")
-    if conf.get("trl"):
-        kwargs = {
-            "output_dir": str(out),
-            "per_device_train_batch_size": args.batch_size,
-            "max_steps": steps + 1,
-            "use_cpu": True,
-            "report_to": "none",
-            "disable_tqdm": True,
-            "save_strategy": "no",
-            "bf16": conf["bf16"],
-            "train_sampling_strategy": "sequential",
-            "dataloader_num_workers": 0,
-        }
-        completion_only = False
-        bf16 = conf["bf16"]
-    else:
-        params = SFTParams(batch_size=args.batch_size, max_length=384).model_copy(
-            update={k: v for k, v in conf.items() if k != "packed"}
-        )
-        kwargs = sft_config_kwargs(params, out, device="cpu", seed=0, max_steps=steps + 1)
-        kwargs["save_strategy"] = "no"
-        completion_only = params.completion_logits_only
-        bf16 = train_bf16(params.bf16, "cpu")
+    kwargs, completion_only, bf16 = _config_kwargs(name, conf, steps, args)
     config = SFTConfig(**kwargs)
-
-    times: list[float] = []
-
-    class Clock(TrainerCallback):
-        def on_step_begin(self, a, state, control, **kw):
-            self.t = time.perf_counter()
-
-        def on_step_end(self, a, state, control, **kw):
-            times.append(time.perf_counter() - self.t)
-            tokens.append(trainer.tokens_seen)
-            labels.append(trainer.label_tokens_seen)
-
-    tokens: list[int] = []
-    labels: list[int] = []
-    trainer = trainer_class()(
-        **trainer_kwargs(model, config, datasets.Dataset.from_list(rows), tok, [Clock()], None)
-    )
-    trainer.completion_logits_only = completion_only
-    with packed_attention(trainer.model, bool(config.padding_free) and conf.get("packed", True)):
-        trainer.train()
+    packed = conf.get("packed", True)
+    times, tokens, labels = _train_timed(model, config, rows, tok, completion_only, packed)
     timed = times[1:]  # the first step warms up
     trained = tokens[-1] - tokens[0]
     labelled = labels[-1] - labels[0]
@@ -166,6 +102,65 @@ def run_one(name: str, args) -> dict:
     }
 
 
+def _config_kwargs(name: str, conf: dict, steps: int, args) -> tuple[dict, bool, bool]:
+    """SFTConfig's arguments for configuration `name`, whether it computes the LM head on
+    the completion only, and whether it trains in bf16."""
+    from mathlab.config import SFTParams
+    from mathlab.precision import train_bf16
+    from mathlab.sft_trl import sft_config_kwargs
+
+    out = Path(args.tmp) / name.replace(" ", "_").replace(",", "")
+    if conf.get("trl"):
+        kwargs = {
+            "output_dir": str(out),
+            "per_device_train_batch_size": args.batch_size,
+            "max_steps": steps + 1,
+            "use_cpu": True,
+            "report_to": "none",
+            "disable_tqdm": True,
+            "save_strategy": "no",
+            "bf16": conf["bf16"],
+            "train_sampling_strategy": "sequential",
+            "dataloader_num_workers": 0,
+        }
+        return kwargs, False, conf["bf16"]
+    params = SFTParams(batch_size=args.batch_size, max_length=384).model_copy(
+        update={k: v for k, v in conf.items() if k != "packed"}
+    )
+    kwargs = sft_config_kwargs(params, out, device="cpu", seed=0, max_steps=steps + 1)
+    kwargs["save_strategy"] = "no"
+    return kwargs, params.completion_logits_only, train_bf16(params.bf16, "cpu")
+
+
+def _train_timed(model, config, rows, tok, completion_only: bool, packed: bool):
+    """Train; returns the seconds of each step and the tokens (all, labelled) seen after it."""
+    import datasets
+    from transformers import TrainerCallback
+
+    from mathlab.sft_trl import packed_attention, trainer_class, trainer_kwargs
+
+    times: list[float] = []
+
+    class Clock(TrainerCallback):
+        def on_step_begin(self, a, state, control, **kw):
+            self.t = time.perf_counter()
+
+        def on_step_end(self, a, state, control, **kw):
+            times.append(time.perf_counter() - self.t)
+            tokens.append(trainer.tokens_seen)
+            labels.append(trainer.label_tokens_seen)
+
+    tokens: list[int] = []
+    labels: list[int] = []
+    trainer = trainer_class()(
+        **trainer_kwargs(model, config, datasets.Dataset.from_list(rows), tok, [Clock()], None)
+    )
+    trainer.completion_logits_only = completion_only
+    with packed_attention(trainer.model, bool(config.padding_free) and packed):
+        trainer.train()
+    return times, tokens, labels
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=6, help="timed optimizer steps per config")
@@ -189,8 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     info = cpu_precision()
     print(f"CPU: {info.describe()}", flush=True)
-    peak = {"float32": matmul_peak("float32")}
-    peak["bfloat16"] = matmul_peak("bfloat16", n=2048 if info.bf16_native else 256, reps=2)
+    fp32, bf16 = matmul_peaks(info.bf16_native)
+    peak = {"float32": fp32, "bfloat16": bf16}
     print(
         f"matmul peak ({args.threads} threads): fp32 {peak['float32']:.1f} GFLOP/s, "
         f"bf16 {peak['bfloat16']:.1f} GFLOP/s",
@@ -201,27 +196,43 @@ def main(argv: list[str] | None = None) -> int:
         names = [n for n in names if n != "TRL defaults"]
     results = []
     for name in names:
-        cmd = [sys.executable, __file__, "--child", name, "--steps", str(args.steps),
-               "--batch-size", str(args.batch_size), "--threads", str(args.threads),
-               "--trl-bf16-steps", str(args.trl_bf16_steps), "--tmp", args.tmp]  # fmt: skip
-        print(f"running {name} ...", flush=True)
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
-        if proc.returncode != 0:
-            print(proc.stderr[-3000:], file=sys.stderr)
+        row = _run_child(name, args, peak)
+        if row is None:
             return 1
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-        p = peak["bfloat16" if row["bf16"] else "float32"]
-        row["mfu"] = 6 * row["params"] * row["tokens_per_s"] / (p * 1e9)
-        row["hfu"] = row["flops_per_s"] / (p * 1e9)
         results.append(row)
-        print(
-            f"  {name}: {row['tokens_per_s']:.1f} tok/s, {row['s_per_step']:.1f} s/step, "
-            f"MFU {100 * row['mfu']:.1f}%, HFU {100 * row['hfu']:.1f}%, peak {row['peak_rss_mb']:.0f} MiB",
-            flush=True,
-        )
+    _print_results(args, info, torch.__version__, peak, results)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"peak_gflops": peak, "results": results}, indent=2))
+    return 0
+
+
+def _run_child(name: str, args, peak: dict[str, float]) -> dict | None:
+    """Configuration `name` trained in a fresh process, with its MFU and HFU; None (its
+    stderr printed) when it failed."""
+    cmd = [sys.executable, __file__, "--child", name, "--steps", str(args.steps),
+           "--batch-size", str(args.batch_size), "--threads", str(args.threads),
+           "--trl-bf16-steps", str(args.trl_bf16_steps), "--tmp", args.tmp]  # fmt: skip
+    print(f"running {name} ...", flush=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0:
+        print(proc.stderr[-3000:], file=sys.stderr)
+        return None
+    row = json.loads(proc.stdout.strip().splitlines()[-1])
+    p = peak["bfloat16" if row["bf16"] else "float32"]
+    row["mfu"] = 6 * row["params"] * row["tokens_per_s"] / (p * 1e9)
+    row["hfu"] = row["flops_per_s"] / (p * 1e9)
+    print(
+        f"  {name}: {row['tokens_per_s']:.1f} tok/s, {row['s_per_step']:.1f} s/step, "
+        f"MFU {100 * row['mfu']:.1f}%, HFU {100 * row['hfu']:.1f}%, peak {row['peak_rss_mb']:.0f} MiB",
+        flush=True,
+    )
+    return row
+
+
+def _print_results(args, info, torch_version: str, peak: dict[str, float], results: list[dict]):
     base = next((r for r in results if r["config"] == "TRL defaults, fp32"), None)
     print()
-    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch.__version__}")
+    print(f"CPU: {info.cpu_model}; flags: {' '.join(info.flags)}; torch {torch_version}")
     print(
         f"SFT of SmolLM2-135M-Instruct (full), batch {args.batch_size} rows, {args.steps} timed "
         f"steps, {args.threads} threads; MFU = 6 x {results[0]['params'] / 1e6:.1f}M params x "
@@ -232,22 +243,38 @@ def main(argv: list[str] | None = None) -> int:
         "HFU counts the FLOPs really computed: the LM head on the labelled tokens only where "
         "the completion head is on (MFU's 6 x params convention counts it on every token)"
     )
-    header = f"{'config':<28} | {'prec':>4} | {'GC':>3} | {'pad-free':>8} | {'compl. head':>11} | {'tok/s':>7} | {'s/step':>6} | {'MFU':>6} | {'HFU':>6} | {'peak MiB':>8} | {'vs TRL fp32':>11}"
-    print(header)
-    print("-" * len(header))
+    columns = [
+        ("config", "<28"),
+        ("prec", ">4"),
+        ("GC", ">3"),
+        ("pad-free", ">8"),
+        ("compl. head", ">11"),
+        ("tok/s", ">7"),
+        ("s/step", ">6"),
+        ("MFU", ">6"),
+        ("HFU", ">6"),
+        ("peak MiB", ">8"),
+        ("vs TRL fp32", ">11"),
+    ]
+    table = []
     for r in results:
         ratio = f"{r['tokens_per_s'] / base['tokens_per_s']:.2f}x" if base else "-"
-        print(
-            f"{r['config']:<28} | {'bf16' if r['bf16'] else 'fp32':>4} | "
-            f"{'on' if r['gradient_checkpointing'] else 'off':>3} | "
-            f"{'yes' if r['padding_free'] else 'no':>8} | "
-            f"{'yes' if r['completion_logits_only'] else 'no':>11} | {r['tokens_per_s']:>7.1f} | "
-            f"{r['s_per_step']:>6.2f} | {100 * r['mfu']:>5.1f}% | {100 * r['hfu']:>5.1f}% | "
-            f"{r['peak_rss_mb']:>8.0f} | {ratio:>11}"
+        table.append(
+            [
+                r["config"],
+                "bf16" if r["bf16"] else "fp32",
+                "on" if r["gradient_checkpointing"] else "off",
+                "yes" if r["padding_free"] else "no",
+                "yes" if r["completion_logits_only"] else "no",
+                f"{r['tokens_per_s']:.1f}",
+                f"{r['s_per_step']:.2f}",
+                f"{100 * r['mfu']:.1f}%",
+                f"{100 * r['hfu']:.1f}%",
+                f"{r['peak_rss_mb']:.0f}",
+                ratio,
+            ]
         )
-    if args.json:
-        Path(args.json).write_text(json.dumps({"peak_gflops": peak, "results": results}, indent=2))
-    return 0
+    print_table(columns, table)
 
 
 if __name__ == "__main__":

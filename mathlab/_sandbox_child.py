@@ -65,38 +65,67 @@ PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP = 1, 4, 24
 PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 38, 47, 4
 PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 
-# Syscall numbers: the ones we call through ctypes, then the ones seccomp refuses.
-_SYSCALLS = {
-    "x86_64": """
-        pivot_root 155 mount_setattr 442 landlock_create_ruleset 444 landlock_add_rule 445
-        landlock_restrict_self 446 clone 56 clone3 435
-        ptrace 101 mount 165 umount2 166 unshare 272 setns 308 add_key 248 request_key 249
-        keyctl 250 bpf 321 perf_event_open 298 userfaultfd 323 kexec_load 246
-        kexec_file_load 320 init_module 175 finit_module 313 delete_module 176 reboot 169
-        swapon 167 swapoff 168 acct 163 name_to_handle_at 303 open_by_handle_at 304
-        process_vm_readv 310 process_vm_writev 311 io_uring_setup 425 io_uring_enter 426
-        io_uring_register 427 open_tree 428 move_mount 429 fsopen 430 fsconfig 431
-        fsmount 432 fspick 433 chroot 161 syslog 103 quotactl 179 vhangup 153
-        sethostname 170 setdomainname 171 kcmp 312 uselib 134 sysfs 139 memfd_create 319
-    """,
-    "aarch64": """
-        pivot_root 41 mount_setattr 442 landlock_create_ruleset 444 landlock_add_rule 445
-        landlock_restrict_self 446 clone 220 clone3 435
-        ptrace 117 mount 40 umount2 39 unshare 97 setns 268 add_key 217 request_key 218
-        keyctl 219 bpf 280 perf_event_open 241 userfaultfd 282 kexec_load 104
-        kexec_file_load 294 init_module 105 finit_module 273 delete_module 106 reboot 142
-        swapon 224 swapoff 225 acct 89 name_to_handle_at 264 open_by_handle_at 265
-        process_vm_readv 270 process_vm_writev 271 io_uring_setup 425 io_uring_enter 426
-        io_uring_register 427 open_tree 428 move_mount 429 fsopen 430 fsconfig 431
-        fsmount 432 fspick 433 chroot 51 syslog 116 quotactl 60 vhangup 58
-        sethostname 161 setdomainname 162 kcmp 272 memfd_create 279
-    """,
-}
+# Syscall numbers on x86_64 and on aarch64 ("-": none there): the ones we call through
+# ctypes, then the ones seccomp refuses.
+_ARCHES = ("x86_64", "aarch64")
+_SYSCALLS = """
+    pivot_root               155   41
+    mount_setattr            442  442
+    landlock_create_ruleset  444  444
+    landlock_add_rule        445  445
+    landlock_restrict_self   446  446
+    clone                     56  220
+    clone3                   435  435
+    ptrace                   101  117
+    mount                    165   40
+    umount2                  166   39
+    unshare                  272   97
+    setns                    308  268
+    add_key                  248  217
+    request_key              249  218
+    keyctl                   250  219
+    bpf                      321  280
+    perf_event_open          298  241
+    userfaultfd              323  282
+    kexec_load               246  104
+    kexec_file_load          320  294
+    init_module              175  105
+    finit_module             313  273
+    delete_module            176  106
+    reboot                   169  142
+    swapon                   167  224
+    swapoff                  168  225
+    acct                     163   89
+    name_to_handle_at        303  264
+    open_by_handle_at        304  265
+    process_vm_readv         310  270
+    process_vm_writev        311  271
+    io_uring_setup           425  425
+    io_uring_enter           426  426
+    io_uring_register        427  427
+    open_tree                428  428
+    move_mount               429  429
+    fsopen                   430  430
+    fsconfig                 431  431
+    fsmount                  432  432
+    fspick                   433  433
+    chroot                   161   51
+    syslog                   103  116
+    quotactl                 179   60
+    vhangup                  153   58
+    sethostname              170  161
+    setdomainname            171  162
+    kcmp                     312  272
+    uselib                   134    -
+    sysfs                    139    -
+    memfd_create             319  279
+"""
 _NOT_DENIED = {"clone", "clone3"}  # filtered on their flags instead
 ARCH = os.uname().machine
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}.get(ARCH, 0)
-_words = iter(_SYSCALLS.get(ARCH, "").split())
-NR: dict[str, int] = {name: int(nr) for name, nr in zip(_words, _words)}
+_ROWS = [line.split() for line in _SYSCALLS.strip().splitlines()]
+_COL = _ARCHES.index(ARCH) + 1 if ARCH in _ARCHES else None
+NR: dict[str, int] = {row[0]: int(row[_COL]) for row in _ROWS if _COL and row[_COL] != "-"}
 DENY = sorted({nr for name, nr in NR.items() if name not in _NOT_DENIED})
 
 libc = ctypes.CDLL(None, use_errno=True)

@@ -1,13 +1,15 @@
 """What every generation backend shares: the value types (:class:`SamplingParams`,
-:class:`Completion`, :class:`ChatPrompt`), prompt rendering, and turning generated tokens
-into a :class:`Completion` (first EOS, first stop string or pattern).
+:class:`Completion`, :class:`ChatPrompt`), prompt rendering, turning generated tokens
+into a :class:`Completion` (first EOS, first stop string or pattern), and the common parts
+of the backends themselves (:class:`BackendBase`'s ``generate``, :class:`ModelBackend`).
 
 Backends and the interface they share are described in :mod:`mathlab.generate`, which
-re-exports every name here.
+re-exports the value types and the prompt helpers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -284,3 +286,82 @@ def eos_token_ids(tokenizer, model) -> list[int]:
             "neither the tokenizer nor the model's generation_config names an eos token"
         )
     return sorted(eos)
+
+
+# --------------------------------------------------------------------------- backend parts
+def distinct_samples(sampling: SamplingParams) -> int:
+    """Samples to generate per prompt: greedy ones would all be the same, so one (repeated
+    by :func:`per_prompt`)."""
+    return 1 if sampling.greedy else sampling.n
+
+
+def sample_keys(n_prompts: int, sampling: SamplingParams) -> list[tuple[int, int]]:
+    """(prompt, sample) of every sequence to generate, prompt by prompt."""
+    return [(i, j) for i in range(n_prompts) for j in range(distinct_samples(sampling))]
+
+
+def per_prompt(
+    results: dict[tuple[int, int], Completion], n_prompts: int, sampling: SamplingParams
+) -> list[list[Completion]]:
+    """``sampling.n`` completions per prompt from `results` keyed by (prompt, sample)."""
+    copies = distinct_samples(sampling)
+    return [
+        [results[(i, j if copies > 1 else 0)] for j in range(sampling.n)] for i in range(n_prompts)
+    ]
+
+
+class BackendBase:
+    """``generate`` for the backends without tool calls (HF, vLLM, OpenAI): `sampling`
+    checked against the backend's ``supports_*`` flags (:func:`checked_sampling`), then
+    ``self._generate(prompts, sampling, desc)``. The fast backend, a tool backend, has
+    its own."""
+
+    def generate(
+        self,
+        prompts: Sequence[Prompt],
+        sampling: SamplingParams | None = None,
+        desc: str = "generate",
+    ) -> list[list[Completion]]:
+        """One list of ``sampling.n`` completions per prompt, in the order of the prompts."""
+        return self._generate(prompts, checked_sampling(self, sampling), desc)
+
+    def _generate(
+        self, prompts: Sequence[Prompt], sampling: SamplingParams, desc: str
+    ) -> list[list[Completion]]:
+        raise NotImplementedError
+
+
+class ModelBackend:
+    """What the backends over a transformers model in this process (HF, fast) share: the
+    model and tokenizer, its device, name, autocast choice and progress switch, prompt
+    encoding, and eval mode while generating (the model's train/eval mode restored)."""
+
+    def __init__(self, model, tokenizer, name: str | None, autocast: bool | None, show_progress):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = str(next(model.parameters()).device)
+        self.autocast = None if autocast is None else bool(autocast)
+        self.name = model_name(model, name)
+        self.show_progress = show_progress
+
+    def _sequences(self, given: int | None, defaults: dict[str, int], fallback: int, what: str):
+        """Sequences generated together: `given`, else the default for this device type."""
+        n = int(given or defaults.get(self.device.split(":")[0], fallback))
+        if n < 1:
+            raise ValueError(f"{what} must be >= 1, got {given}")
+        return n
+
+    def encode(self, prompt: Prompt) -> list[int]:
+        return encode_text(self.tokenizer, *render_prompt(self.tokenizer, prompt))
+
+    def count_tokens(self, text: str) -> int:
+        return count_text_tokens(self.tokenizer, text)
+
+    @contextlib.contextmanager
+    def _eval_mode(self):
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)

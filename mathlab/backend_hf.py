@@ -11,18 +11,17 @@ from typing import Any
 
 from mathlab.backend_common import (
     STOP_WINDOW_TOKENS,
+    BackendBase,
     Completion,
+    ModelBackend,
     Prompt,
     SamplingParams,
     as_chat_prompt,
-    checked_sampling,
-    count_text_tokens,
-    encode_text,
     eos_token_ids,
     finish_completion,
     locate_stop,
-    model_name,
-    render_prompt,
+    per_prompt,
+    sample_keys,
 )
 
 AGREEMENT_NOTE = """bf16 and greedy decoding. Measured with ``benchmarks/sampling.py`` on SmolLM2-135M:
@@ -74,7 +73,7 @@ class _SuppressEOS:
         return scores
 
 
-class HFBackend:
+class HFBackend(ModelBackend, BackendBase):
     """Batched generation with a transformers causal LM (CPU or GPU).
 
     Build from a spec (``HFBackend.from_spec("smollm2-135m-instruct")``) or from a model and
@@ -102,16 +101,8 @@ class HFBackend:
         name: str | None = None,
         show_progress: bool = True,
     ):
-        self.model = model
-        self.tokenizer = tokenizer
-        self.device = str(next(model.parameters()).device)
-        device_type = self.device.split(":")[0]
-        self.batch_size = int(batch_size or DEFAULT_BATCH_SIZE.get(device_type, 16))
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.autocast = None if autocast is None else bool(autocast)
-        self.name = model_name(model, name)
-        self.show_progress = show_progress
+        super().__init__(model, tokenizer, name, autocast, show_progress)
+        self.batch_size = self._sequences(batch_size, DEFAULT_BATCH_SIZE, 16, "batch_size")
         pad = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         )
@@ -144,33 +135,20 @@ class HFBackend:
         greedy = sampling is None or sampling.greedy
         return sample_bf16(self.autocast, greedy, "cpu")
 
-    def encode(self, prompt: Prompt) -> list[int]:
-        return encode_text(self.tokenizer, *render_prompt(self.tokenizer, prompt))
-
-    def count_tokens(self, text: str) -> int:
-        return count_text_tokens(self.tokenizer, text)
-
     # -- generation
-    def generate(
-        self,
-        prompts: Sequence[Prompt],
-        sampling: SamplingParams | None = None,
-        desc: str = "generate",
+    def _generate(
+        self, prompts: Sequence[Prompt], sampling: SamplingParams, desc: str
     ) -> list[list[Completion]]:
         import torch
 
-        sampling = checked_sampling(self, sampling)
         encoded = [self.encode(as_chat_prompt(p, f"prompts[{i}]")) for i, p in enumerate(prompts)]
         # Greedy samples are all the same: generate one and copy it.
-        copies = 1 if sampling.greedy else sampling.n
-        items = [(i, j) for i in range(len(encoded)) for j in range(copies)]
+        items = sample_keys(len(encoded), sampling)
         # Longest first: similar lengths share a batch, and memory peaks on the first batch.
         items.sort(key=lambda ij: -len(encoded[ij[0]]))
         batches = [items[s : s + self.batch_size] for s in range(0, len(items), self.batch_size)]
         results: dict[tuple[int, int], Completion] = {}
         regex = [re.compile(p) for p in sampling.stop_regex]
-        was_training = self.model.training
-        self.model.eval()
         iterator = batches
         if self.show_progress and len(batches) > 1:
             from mathlab.progress import progress
@@ -181,20 +159,14 @@ class HFBackend:
                 desc=f"{desc} ({len(items)} seqs, bs {self.batch_size})",
                 unit="batch",
             )
-        try:
-            rng_devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
-            with torch.random.fork_rng(devices=rng_devices):
-                torch.manual_seed(sampling.seed)
-                for batch in iterator:
-                    outs = self._generate_batch([encoded[i] for i, _ in batch], sampling, regex)
-                    for key, comp in zip(batch, outs):
-                        results[key] = comp
-        finally:
-            self.model.train(was_training)
-        return [
-            [results[(i, j if copies > 1 else 0)] for j in range(sampling.n)]
-            for i in range(len(encoded))
-        ]
+        rng_devices = [torch.device(self.device)] if self.device.startswith("cuda") else []
+        with self._eval_mode(), torch.random.fork_rng(devices=rng_devices):
+            torch.manual_seed(sampling.seed)
+            for batch in iterator:
+                outs = self._generate_batch([encoded[i] for i, _ in batch], sampling, regex)
+                for key, comp in zip(batch, outs):
+                    results[key] = comp
+        return per_prompt(results, len(encoded), sampling)
 
     def _generate_batch(
         self, batch_ids: list[list[int]], sampling: SamplingParams, regex: list[re.Pattern]

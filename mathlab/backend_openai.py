@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from mathlab.backend_common import (
+    BackendBase,
     ChatPrompt,
     Completion,
     Prompt,
     SamplingParams,
     as_chat_prompt,
-    checked_sampling,
+    per_prompt,
+    sample_keys,
 )
 
 
@@ -27,7 +29,7 @@ class OpenAIError(RuntimeError):
     """An OpenAI-compatible endpoint answered with an error (the message has URL, status, body)."""
 
 
-class OpenAIBackend:
+class OpenAIBackend(BackendBase):
     """An OpenAI-compatible HTTP endpoint (a vLLM server, any API): a teacher model.
 
     Chat prompts go to ``{base_url}/chat/completions``; a ``(messages, prefix)`` prompt adds
@@ -142,16 +144,11 @@ class OpenAIBackend:
             )
         return Completion(text, n_tokens, finish, stop)
 
-    def generate(
-        self,
-        prompts: Sequence[Prompt],
-        sampling: SamplingParams | None = None,
-        desc: str = "generate",
+    def _generate(
+        self, prompts: Sequence[Prompt], sampling: SamplingParams, desc: str
     ) -> list[list[Completion]]:
-        sampling = checked_sampling(self, sampling)
         normalised = [as_chat_prompt(p, f"prompts[{i}]") for i, p in enumerate(prompts)]
-        copies = 1 if sampling.greedy else sampling.n
-        jobs = [(i, j) for i in range(len(normalised)) for j in range(copies)]
+        jobs = sample_keys(len(normalised), sampling)
         results: dict[tuple[int, int], Completion] = {}
         from mathlab.progress import progress
 
@@ -167,7 +164,4 @@ class OpenAIBackend:
                 done = progress(done, total=len(jobs), desc=f"{desc} ({self.model})", unit="req")
             for future in done:
                 results[futures[future]] = future.result()
-        return [
-            [results[(i, j if copies > 1 else 0)] for j in range(sampling.n)]
-            for i in range(len(normalised))
-        ]
+        return per_prompt(results, len(normalised), sampling)

@@ -8,16 +8,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from mathlab.backend_common import (
+    BackendBase,
     Completion,
     Prompt,
     SamplingParams,
-    checked_sampling,
     encode_text,
     render_prompts,
 )
 
 
-class VLLMBackend:
+class VLLMBackend(BackendBase):
     """vLLM offline inference (the ``gpu`` extra); imported only when built.
 
     spec: any model spec of ``mathlab.models`` that resolves to a folder or a hub id
@@ -74,13 +74,9 @@ class VLLMBackend:
         )
         self._vllm = vllm
 
-    def generate(
-        self,
-        prompts: Sequence[Prompt],
-        sampling: SamplingParams | None = None,
-        desc: str = "generate",
+    def _generate(
+        self, prompts: Sequence[Prompt], sampling: SamplingParams, desc: str
     ) -> list[list[Completion]]:
-        sampling = checked_sampling(self, sampling)
         rendered = render_prompts(self.tokenizer, prompts)
         params = self._vllm.SamplingParams(
             n=sampling.n,

@@ -52,15 +52,15 @@ from typing import Any
 
 from mathlab.backend_common import (
     Completion,
+    ModelBackend,
     Prompt,
     SamplingParams,
     ToolEvent,
     checked_sampling,
-    count_text_tokens,
+    distinct_samples,
     encode_text,
     eos_token_ids,
-    model_name,
-    render_prompt,
+    per_prompt,
     render_prompts,
 )
 from mathlab.engine_model import (  # noqa: F401 - re-exported
@@ -93,7 +93,7 @@ position over 128 slots (1.8 GB at 300 positions)."""
 
 
 # --------------------------------------------------------------------------- the backend
-class FastBackend:
+class FastBackend(ModelBackend):
     """The fast CPU sampler behind the generation interface (``kind="fast"``).
 
     Build from a spec (``FastBackend.from_spec("smollm2-135m-instruct")``) or from a model
@@ -132,20 +132,12 @@ class FastBackend:
             raise ValueError(
                 f"the fast backend cannot run {type(model).__name__}: {reason}; use kind='hf'"
             )
-        self.model = model
-        self.tokenizer = tokenizer
-        self.device = str(next(model.parameters()).device)
-        device_type = self.device.split(":")[0]
-        self.slots = int(slots or batch_size or DEFAULT_SLOTS.get(device_type, 64))
-        if self.slots < 1:
-            raise ValueError(f"slots must be >= 1, got {slots or batch_size}")
+        super().__init__(model, tokenizer, name, autocast, show_progress)
+        self.slots = self._sequences(slots or batch_size, DEFAULT_SLOTS, 64, "slots")
         dtype = "float32" if dtype in (None, "auto") else dtype
         if dtype not in ("float32", "bfloat16"):
             raise ValueError(f"dtype must be 'auto', 'float32' or 'bfloat16', got {dtype!r}")
         self.dtype = dtype
-        self.autocast = None if autocast is None else bool(autocast)
-        self.name = model_name(model, name)
-        self.show_progress = show_progress
         self.use_kernel = use_kernel
         self.eos_token_ids = eos_token_ids(tokenizer, model)
         self._weights: dict[str, _Weights] = {}
@@ -198,13 +190,6 @@ class FastBackend:
 
         greedy = sampling is None or sampling.greedy
         return "bfloat16" if sample_bf16(self.autocast, greedy, "cpu") else "float32"
-
-    # -- shared helpers (the HF backend's)
-    def encode(self, prompt: Prompt) -> list[int]:
-        return encode_text(self.tokenizer, *render_prompt(self.tokenizer, prompt))
-
-    def count_tokens(self, text: str) -> int:
-        return count_text_tokens(self.tokenizer, text)
 
     def weights(self, dtype: str = "float32") -> _Weights:
         """The engine's view of the model in `dtype`, rebuilt when its parameters changed."""
@@ -288,7 +273,7 @@ class FastBackend:
                 raise ValueError(f"prompts[{i}] encodes to no tokens")
         regex = [re.compile(p) for p in sampling.stop_regex]
         tregex = [re.compile(p) for p in tool_regex]
-        copies = 1 if sampling.greedy else sampling.n
+        copies = distinct_samples(sampling)
         dtype = self.compute_dtype(sampling)
         slack = 8 + (64 if on_tool is not None else 0)  # the cache grows if tools need more
         runner = self._runner(dtype, max(len(e) for e in encoded) + sampling.max_new_tokens + slack)
@@ -306,21 +291,13 @@ class FastBackend:
             stats,
         )
         started = time.time()
-        was_training = self.model.training
-        self.model.eval()
         grad = torch.no_grad() if torch.is_grad_enabled() else contextlib.nullcontext()
-        try:
-            with grad:
-                results = scheduler.run(rendered, encoded, copies, desc, self.show_progress)
-        finally:
-            self.model.train(was_training)
+        with self._eval_mode(), grad:
+            results = scheduler.run(rendered, encoded, copies, desc, self.show_progress)
         wall = time.time() - started
         stats.update(wall_s=wall, tokens_per_s=stats["generated"] / wall if wall > 0 else 0.0)
         self.last_stats = stats
-        return [
-            [results[(i, j if copies > 1 else 0)] for j in range(sampling.n)]
-            for i in range(len(encoded))
-        ]
+        return per_prompt(results, len(encoded), sampling)
 
 
 # --------------------------------------------------------------------------- agreement

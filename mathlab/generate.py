@@ -40,7 +40,9 @@ GPUs without vLLM and for models the fast engine does not run.
 Where the code lives: the value types and the helpers every backend shares in
 :mod:`mathlab.backend_common`; the backends in :mod:`mathlab.backend_hf`,
 :mod:`mathlab.engine` (fast), :mod:`mathlab.backend_vllm` and :mod:`mathlab.backend_openai`.
-This module re-exports them, and holds the protocol and :func:`get_backend`.
+This module re-exports the backends, the value types and the prompt helpers
+(:func:`as_chat_prompt`, :func:`render_prompt`; a new backend takes its other helpers from
+:mod:`mathlab.backend_common`), and holds the protocol and :func:`get_backend`.
 """
 
 from __future__ import annotations
@@ -50,23 +52,13 @@ from typing import Any, Protocol, runtime_checkable
 
 from mathlab.backend_common import (  # noqa: F401 - re-exported: mathlab.generate is the API
     FINISH_REASONS,
-    STOP_WINDOW_TOKENS,
     ChatPrompt,
     Completion,
     Prompt,
     SamplingParams,
     ToolEvent,
     as_chat_prompt,
-    checked_sampling,
-    count_text_tokens,
-    encode_text,
-    eos_token_ids,
-    finish_completion,
-    locate_stop,
-    model_name,
     render_prompt,
-    render_prompts,
-    tokens_until,
 )
 from mathlab.backend_hf import AGREEMENT_NOTE, DEFAULT_BATCH_SIZE, HFBackend  # noqa: F401
 from mathlab.backend_openai import OpenAIBackend, OpenAIError

@@ -220,20 +220,30 @@ def _convert_into(source: Path, folder: Path) -> None:
 
 
 # --------------------------------------------------------------------------- tiny random
-def build_tiny_random(seed: int = 0, hidden_size: int = 64, layers: int = 2):
-    """A 2-layer random Llama with the SmolLM2 tokenizer's vocabulary (same seed, same weights)."""
+def random_llama(
+    tok,
+    layers: int,
+    hidden: int,
+    heads: int,
+    kv_heads: int,
+    intermediate: int,
+    max_len: int,
+    seed: int,
+):
+    """A randomly initialised Llama (tied embeddings) sized for `tok`'s vocabulary and
+    using its bos/eos/pad ids; its weights are drawn from `seed`, the global torch random
+    state is left as it was."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    tok = load_tokenizer(EMBEDDED)
     config = LlamaConfig(
         vocab_size=len(tok),
-        hidden_size=hidden_size,
-        intermediate_size=hidden_size * 2,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
         num_hidden_layers=layers,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=max_len,
         tie_word_embeddings=True,
         bos_token_id=tok.bos_token_id,
         eos_token_id=tok.eos_token_id,
@@ -245,6 +255,14 @@ def build_tiny_random(seed: int = 0, hidden_size: int = 64, layers: int = 2):
         model = LlamaForCausalLM(config)
     finally:
         torch.random.set_rng_state(generator_state)
+    return model
+
+
+def build_tiny_random(seed: int = 0, hidden_size: int = 64, layers: int = 2):
+    """A 2-layer random Llama with the SmolLM2 tokenizer's vocabulary (same seed, same weights)."""
+    tok = load_tokenizer(EMBEDDED)
+    # 4 attention heads over 2 key/value heads, an MLP twice as wide, 2048 positions
+    model = random_llama(tok, layers, hidden_size, 4, 2, hidden_size * 2, 2048, seed)
     model.generation_config.pad_token_id = tok.pad_token_id
     model.generation_config.eos_token_id = tok.eos_token_id
     return model

@@ -49,6 +49,71 @@ def _sampling(body: dict[str, Any]) -> SamplingParams:
         raise _BadRequest(str(exc)) from None
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """One HTTP request to an :class:`OpenAIServer` (``self.server.app``)."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:  # quiet
+        pass
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str) -> None:
+        self._send(
+            status,
+            {
+                "error": {
+                    "message": message,
+                    "type": "invalid_request_error",
+                    "code": status,
+                }
+            },
+        )
+
+    def _authorised(self) -> bool:
+        api_key = self.server.app.api_key  # type: ignore[attr-defined]
+        if api_key is None:
+            return True
+        return self.headers.get("Authorization") == f"Bearer {api_key}"
+
+    def do_GET(self) -> None:  # noqa: N802
+        if not self._authorised():
+            return self._error(401, "missing or wrong API key")
+        if self.path.rstrip("/") == "/v1/models":
+            model = self.server.app.model_name  # type: ignore[attr-defined]
+            return self._send(200, {"object": "list", "data": [{"id": model, "object": "model"}]})
+        self._error(404, f"no route {self.path}")
+
+    def do_POST(self) -> None:  # noqa: N802
+        if not self._authorised():
+            return self._error(401, "missing or wrong API key")
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > MAX_BODY_BYTES:
+            return self._error(413, f"request body over {MAX_BODY_BYTES} bytes")
+        app = self.server.app  # type: ignore[attr-defined]
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            if not isinstance(body, dict):
+                raise _BadRequest("the body must be a JSON object")
+            route = self.path.rstrip("/")
+            if route == "/v1/chat/completions":
+                payload = app._chat(body)
+            elif route == "/v1/completions":
+                payload = app._completion(body)
+            else:
+                return self._error(404, f"no route {self.path}")
+        except (_BadRequest, json.JSONDecodeError, TypeError) as exc:
+            return self._error(400, str(exc))
+        self._send(200, payload)
+
+
 class OpenAIServer:
     """``with OpenAIServer(backend) as server: server.base_url`` -> ``http://127.0.0.1:PORT/v1``.
 
@@ -69,71 +134,8 @@ class OpenAIServer:
         self.api_key = api_key
         self._lock = threading.Lock()
         self.requests_served = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def _send(self, status: int, payload: dict[str, Any]) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _error(self, status: int, message: str) -> None:
-                self._send(
-                    status,
-                    {
-                        "error": {
-                            "message": message,
-                            "type": "invalid_request_error",
-                            "code": status,
-                        }
-                    },
-                )
-
-            def _authorised(self) -> bool:
-                if server.api_key is None:
-                    return True
-                return self.headers.get("Authorization") == f"Bearer {server.api_key}"
-
-            def do_GET(self) -> None:  # noqa: N802
-                if not self._authorised():
-                    return self._error(401, "missing or wrong API key")
-                if self.path.rstrip("/") == "/v1/models":
-                    return self._send(
-                        200,
-                        {"object": "list", "data": [{"id": server.model_name, "object": "model"}]},
-                    )
-                self._error(404, f"no route {self.path}")
-
-            def do_POST(self) -> None:  # noqa: N802
-                if not self._authorised():
-                    return self._error(401, "missing or wrong API key")
-                length = int(self.headers.get("Content-Length") or 0)
-                if length > MAX_BODY_BYTES:
-                    return self._error(413, f"request body over {MAX_BODY_BYTES} bytes")
-                try:
-                    body = json.loads(self.rfile.read(length) or b"{}")
-                    if not isinstance(body, dict):
-                        raise _BadRequest("the body must be a JSON object")
-                    route = self.path.rstrip("/")
-                    if route == "/v1/chat/completions":
-                        payload = server._chat(body)
-                    elif route == "/v1/completions":
-                        payload = server._completion(body)
-                    else:
-                        return self._error(404, f"no route {self.path}")
-                except (_BadRequest, json.JSONDecodeError, TypeError) as exc:
-                    return self._error(400, str(exc))
-                self._send(200, payload)
-
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd = ThreadingHTTPServer((host, port), _Handler)
+        self.httpd.app = self  # type: ignore[attr-defined]
         self.httpd.daemon_threads = True
         self.host, self.port = self.httpd.server_address[:2]
         self._thread = threading.Thread(
@@ -171,6 +173,22 @@ class OpenAIServer:
     def _finish(c) -> tuple[str, str | None]:
         return ("length" if c.finish_reason == "length" else "stop"), c.stop
 
+    def _reply(self, comps, id_prefix: str, obj: str, content) -> dict[str, Any]:
+        """The response to one request: a choice per completion (its `content` fields, the
+        finish and stop reasons), the model and the usage."""
+        choices = []
+        for i, c in enumerate(comps):
+            reason, stop = self._finish(c)
+            choices.append({"index": i, **content(c), "finish_reason": reason, "stop_reason": stop})
+        return {
+            "id": f"{id_prefix}-{uuid.uuid4().hex[:12]}",
+            "object": obj,
+            "created": int(time.time()),
+            "model": self.model_name,
+            "choices": choices,
+            "usage": self._usage(comps),
+        }
+
     def _chat(self, body: dict[str, Any]) -> dict[str, Any]:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
@@ -182,45 +200,19 @@ class OpenAIServer:
             prefix = str(messages[-1].get("content", ""))
             messages = messages[:-1]
         comps = self._generate(ChatPrompt(messages, prefix), body)
-        choices = []
-        for i, c in enumerate(comps):
-            reason, stop = self._finish(c)
-            choices.append(
-                {
-                    "index": i,
-                    "message": {"role": "assistant", "content": c.text},
-                    "finish_reason": reason,
-                    "stop_reason": stop,
-                }
-            )
-        return {
-            "id": f"chatcmpl-{uuid.uuid4().hex[:12]}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": self.model_name,
-            "choices": choices,
-            "usage": self._usage(comps),
-        }
+        return self._reply(
+            comps,
+            "chatcmpl",
+            "chat.completion",
+            lambda c: {"message": {"role": "assistant", "content": c.text}},
+        )
 
     def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
         prompt = body.get("prompt")
         if not isinstance(prompt, str):
             raise _BadRequest("'prompt' must be a string")
         comps = self._generate(prompt, body)
-        choices = []
-        for i, c in enumerate(comps):
-            reason, stop = self._finish(c)
-            choices.append(
-                {"index": i, "text": c.text, "finish_reason": reason, "stop_reason": stop}
-            )
-        return {
-            "id": f"cmpl-{uuid.uuid4().hex[:12]}",
-            "object": "text_completion",
-            "created": int(time.time()),
-            "model": self.model_name,
-            "choices": choices,
-            "usage": self._usage(comps),
-        }
+        return self._reply(comps, "cmpl", "text_completion", lambda c: {"text": c.text})
 
 
 def main(argv: list[str] | None = None) -> int:

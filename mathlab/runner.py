@@ -308,64 +308,16 @@ def _run_all(
     prov.update(
         preset=cfg.preset, run_dir=str(run_dir), started=time.strftime("%Y-%m-%dT%H:%M:%S%z")
     )
+    ctx = _RunContext(run_dir, resolved, parameters, code_hash, force, prov, log, stream)
 
     failed = False
     for nb in notebooks:
-        name = nb.stem
         if failed:
-            summary.results.append(NotebookResult(name, "not run"))
+            summary.results.append(NotebookResult(nb.stem, "not run"))
             continue
-        out = run_dir / "notebooks" / nb.name
-        state_path = run_dir / STATE_DIR / f"{name}.json"
-        digest = inputs_hash(nb, resolved, parameters, code_hash)
-        state = json.loads(state_path.read_text()) if state_path.exists() else {}
-        if (
-            not force
-            and state.get("status") == "completed"
-            and state.get("hash") == digest
-            and out.exists()
-        ):
-            log(
-                f"[{name}] skipped: completed before with the same inputs ({state.get('wall_s', 0):.0f} s then)"
-            )
-            summary.results.append(
-                NotebookResult(
-                    name, "skipped", state.get("wall_s", 0.0), state.get("peak_mb", 0.0), out
-                )
-            )
-            continue
-        log(f"[{name}] running -> {out}")
-        t0 = time.time()
-        with _PeakMemory() as mem:
-            try:
-                _execute(
-                    nb, out, parameters, cwd=nb.parent, stream=_Prefixed(name) if stream else None
-                )
-                status, error = "ran", ""
-            except Exception as exc:  # papermill/nbclient errors carry the cell's error
-                status, error = "failed", _first_error_line(exc)
-        wall = time.time() - t0
-        result = NotebookResult(name, status, round(wall, 1), round(mem.peak, 1), out, error)
+        result = _run_one(nb, ctx)
         summary.results.append(result)
-        if status == "ran":
-            atomic_write_json(
-                state_path,
-                {
-                    "status": "completed",
-                    "hash": digest,
-                    "wall_s": result.wall_s,
-                    "peak_mb": result.peak_mb,
-                    "finished": time.time(),
-                    "git_sha": prov.get("git_sha"),
-                    "cpu": prov["precision"]["describe"],
-                },
-            )
-            log(f"[{name}] done in {wall:.1f} s (peak {mem.peak:.0f} MiB)")
-        else:
-            state_path.unlink(missing_ok=True)
-            failed = True
-            log(f"[{name}] FAILED after {wall:.1f} s: {error}")
-            log(f"[{name}] the executed notebook with the failing cell: {out}")
+        failed = result.status == "failed"
 
     prov.update(
         finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -377,6 +329,73 @@ def _run_all(
     )
     atomic_write_json(run_dir / "provenance.json", prov)
     return summary
+
+
+@dataclass
+class _RunContext:
+    """What every notebook of one run shares: where it writes, the inputs its skip check
+    hashes, --force, the run's provenance, the log, whether to stream kernel output."""
+
+    run_dir: Path
+    resolved: dict[str, Any]
+    parameters: dict[str, Any]
+    code_hash: str
+    force: bool
+    prov: dict[str, Any]
+    log: Any
+    stream: bool
+
+
+def _run_one(nb: Path, ctx: _RunContext) -> NotebookResult:
+    """Run one notebook (or skip it: completed before with the same inputs) and record it
+    in the run's state folder."""
+    name, log = nb.stem, ctx.log
+    out = ctx.run_dir / "notebooks" / nb.name
+    state_path = ctx.run_dir / STATE_DIR / f"{name}.json"
+    digest = inputs_hash(nb, ctx.resolved, ctx.parameters, ctx.code_hash)
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    if (
+        not ctx.force
+        and state.get("status") == "completed"
+        and state.get("hash") == digest
+        and out.exists()
+    ):
+        log(
+            f"[{name}] skipped: completed before with the same inputs ({state.get('wall_s', 0):.0f} s then)"
+        )
+        return NotebookResult(
+            name, "skipped", state.get("wall_s", 0.0), state.get("peak_mb", 0.0), out
+        )
+    log(f"[{name}] running -> {out}")
+    t0 = time.time()
+    with _PeakMemory() as mem:
+        try:
+            stream = _Prefixed(name) if ctx.stream else None
+            _execute(nb, out, ctx.parameters, cwd=nb.parent, stream=stream)
+            status, error = "ran", ""
+        except Exception as exc:  # papermill/nbclient errors carry the cell's error
+            status, error = "failed", _first_error_line(exc)
+    wall = time.time() - t0
+    result = NotebookResult(name, status, round(wall, 1), round(mem.peak, 1), out, error)
+    if status == "ran":
+        atomic_write_json(
+            state_path,
+            {
+                "status": "completed",
+                "hash": digest,
+                "wall_s": result.wall_s,
+                "peak_mb": result.peak_mb,
+                "finished": time.time(),
+                "git_sha": ctx.prov.get("git_sha"),
+                "cpu": ctx.prov["precision"]["describe"],
+            },
+        )
+        log(f"[{name}] done in {wall:.1f} s (peak {mem.peak:.0f} MiB)")
+    else:
+        state_path.unlink(missing_ok=True)
+        log(f"[{name}] FAILED after {wall:.1f} s: {error}")
+        log(f"[{name}] the executed notebook with the failing cell: {out}")
+    return result
 
 
 class _Prefixed:

@@ -257,6 +257,64 @@ def _spawn(code: str, cfg: dict, timeout: float, max_output: int) -> tuple[Sandb
 def _spawn_in(
     code: str, cfg: dict, timeout: float, max_output: int, memcg: str | None
 ) -> tuple[SandboxResult, list]:
+    proc, status_r, t0 = _launch(cfg, timeout, memcg)
+    try:
+        pipes = _Pipes(proc, status_r, code, max_output)
+        # The launcher enforces `timeout` itself; this is the backstop if it cannot.
+        pipes.exchange(deadline=t0 + timeout + 2.0 + 0.1 * timeout)
+    except BaseException:
+        _killpg(proc)
+        proc.wait()
+        raise
+    finally:
+        os.close(status_r)
+        for f in (proc.stdin, proc.stdout, proc.stderr):
+            f.close()
+    wall = time.monotonic() - t0
+    events = [
+        json.loads(line)
+        for line in pipes.stat.decode(errors="replace").splitlines()
+        if line.startswith("{")
+    ]
+    st: dict = {}
+    for e in events:
+        st.update(e)
+    _check_launcher(st, pipes, proc.returncode)
+    stderr = pipes.err.decode("utf-8", errors="replace")
+    exit_code, sig = st.get("exit_code"), st.get("signal")
+    # init reports the program's end unless it was killed first: a report means the program
+    # finished before the clock ran out, however close the race.
+    finished = exit_code is not None or sig is not None
+    timed_out = (bool(st.get("timed_out")) or pipes.hard_killed) and not finished
+    if timed_out:
+        error = f"TimeoutError: wall-clock limit of {timeout:g} s exceeded"
+    elif pipes.truncated:
+        error = f"OutputLimitExceeded: more than {max_output} bytes of output"
+    elif not finished:
+        error = f"sandbox stopped unexpectedly (launcher exit {proc.returncode})"
+    elif sig is not None:
+        error = _signal_error(sig, memcg, cfg.get("memcg_mb"))
+    elif exit_code:
+        error = _error_line(stderr) or f"exit code {exit_code}"
+    else:
+        error = None
+    result = SandboxResult(
+        ok=error is None and exit_code == 0,
+        stdout=pipes.out.decode("utf-8", errors="replace"),
+        error=error,
+        stderr=stderr,
+        exit_code=exit_code,
+        signal=sig,
+        timed_out=timed_out,
+        truncated=pipes.truncated,
+        wall_s=wall,
+    )
+    return result, events
+
+
+def _launch(cfg: dict, timeout: float, memcg: str | None) -> tuple[subprocess.Popen, int, float]:
+    """Start the launcher (`_sandbox_child.py`) on `cfg`: the process, the read end of its
+    status pipe and the time it was started."""
     status_r, status_w = os.pipe()
     cfg = {**cfg, "status_fd": status_w, "timeout": timeout}
     if memcg:
@@ -279,131 +337,111 @@ def _spawn_in(
         raise
     finally:
         os.close(status_w)
-    out, err, stat = bytearray(), bytearray(), bytearray()
-    truncated = hard_killed = False
-    try:
+    return proc, status_r, t0
+
+
+class _Pipes:
+    """The launcher's pipes: the program's source goes to its stdin; its stdout and stderr
+    (each kept up to `max_output` bytes) and its status reports (`stat`) are read until
+    they close. Output past the cap stops the program (`truncated`)."""
+
+    def __init__(self, proc: subprocess.Popen, status_r: int, code: str, max_output: int):
+        self.proc, self.status_r, self.max_output = proc, status_r, max_output
+        self.out, self.err, self.stat = bytearray(), bytearray(), bytearray()
+        self.truncated = self.hard_killed = False
+        self._bufs = {proc.stdout.fileno(): self.out, proc.stderr.fileno(): self.err}
+        self._bufs[status_r] = self.stat
+        self._source = memoryview(code.encode("utf-8", errors="surrogatepass"))
+        self._stdin_fd = proc.stdin.fileno()
+
+    def exchange(self, deadline: float) -> None:
+        """Run the pipes until they all close; past `deadline` kill the launcher's group
+        (`hard_killed`) and give it 2 s more. Then reap the launcher."""
         sel = selectors.DefaultSelector()
-        bufs = {proc.stdout.fileno(): out, proc.stderr.fileno(): err, status_r: stat}
-        for fd in bufs:
+        for fd in self._bufs:
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ)
-        source = memoryview(code.encode("utf-8", errors="surrogatepass"))
-        stdin_fd = proc.stdin.fileno()
-        os.set_blocking(stdin_fd, False)
-        sel.register(stdin_fd, selectors.EVENT_WRITE)
-        # The launcher enforces `timeout` itself; this is the backstop if it cannot.
-        deadline = t0 + timeout + 2.0 + 0.1 * timeout
+        os.set_blocking(self._stdin_fd, False)
+        sel.register(self._stdin_fd, selectors.EVENT_WRITE)
         while sel.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                if hard_killed:
+                if self.hard_killed:
                     break
-                _killpg(proc)
-                hard_killed = True
+                _killpg(self.proc)
+                self.hard_killed = True
                 deadline = time.monotonic() + 2.0
                 continue
             for key, _ in sel.select(remaining):
-                if key.fd == stdin_fd:
-                    try:
-                        source = source[os.write(stdin_fd, source[:65536]) :]
-                    except BlockingIOError:
-                        continue
-                    except BrokenPipeError:
-                        source = source[:0]
-                    if not source:
-                        sel.unregister(stdin_fd)
-                        proc.stdin.close()
-                    continue
-                try:
-                    data = os.read(key.fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not data:
-                    sel.unregister(key.fd)
-                    continue
-                buf = bufs[key.fd]
-                room = (1 << 20 if key.fd == status_r else max_output) - len(buf)
-                buf += data[: max(room, 0)]
-                if len(data) > room and key.fd != status_r and not truncated:
-                    truncated = True
-                    try:
-                        proc.send_signal(signal.SIGTERM)  # the launcher kills the namespace
-                    except ProcessLookupError:
-                        pass
+                if key.fd == self._stdin_fd:
+                    self._write(sel)
+                else:
+                    self._read(sel, key.fd)
         sel.close()
         try:
-            proc.wait(timeout=2.0)
+            self.proc.wait(timeout=2.0)
         except subprocess.TimeoutExpired:
-            _killpg(proc)
-            proc.wait()
-    except BaseException:
-        _killpg(proc)
-        proc.wait()
-        raise
-    finally:
-        os.close(status_r)
-        for f in (proc.stdin, proc.stdout, proc.stderr):
-            f.close()
-    wall = time.monotonic() - t0
-    events = [
-        json.loads(line)
-        for line in stat.decode(errors="replace").splitlines()
-        if line.startswith("{")
-    ]
-    st: dict = {}
-    for e in events:
-        st.update(e)
+            _killpg(self.proc)
+            self.proc.wait()
+
+    def _write(self, sel: selectors.BaseSelector) -> None:
+        try:
+            self._source = self._source[os.write(self._stdin_fd, self._source[:65536]) :]
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            self._source = self._source[:0]
+        if not self._source:
+            sel.unregister(self._stdin_fd)
+            self.proc.stdin.close()
+
+    def _read(self, sel: selectors.BaseSelector, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        if not data:
+            sel.unregister(fd)
+            return
+        buf = self._bufs[fd]
+        room = (1 << 20 if fd == self.status_r else self.max_output) - len(buf)
+        buf += data[: max(room, 0)]
+        if len(data) > room and fd != self.status_r and not self.truncated:
+            self.truncated = True
+            try:
+                self.proc.send_signal(signal.SIGTERM)  # the launcher kills the namespace
+            except ProcessLookupError:
+                pass
+
+
+def _check_launcher(st: dict, pipes: _Pipes, returncode: int) -> None:
+    """Raise SandboxUnavailable when the sandbox, not the program, failed."""
     if "setup_error" in st:
         raise SandboxUnavailable(f"sandbox setup failed: {st['setup_error']}")
     if (
         "exit_code" not in st
         and "signal" not in st
-        and not (st.get("timed_out") or st.get("terminated") or truncated or hard_killed)
-        and proc.returncode >= 0  # a killed launcher counts against the program, not us
+        and not (
+            st.get("timed_out") or st.get("terminated") or pipes.truncated or pipes.hard_killed
+        )
+        and returncode >= 0  # a killed launcher counts against the program, not us
     ):
         raise SandboxUnavailable(
-            f"sandbox launcher failed (exit {proc.returncode}): {err.decode(errors='replace')[-500:]}"
+            f"sandbox launcher failed (exit {returncode}): {pipes.err.decode(errors='replace')[-500:]}"
         )
-    stdout = out.decode("utf-8", errors="replace")
-    stderr = err.decode("utf-8", errors="replace")
-    exit_code, sig = st.get("exit_code"), st.get("signal")
-    # init reports the program's end unless it was killed first: a report means the program
-    # finished before the clock ran out, however close the race.
-    finished = exit_code is not None or sig is not None
-    timed_out = (bool(st.get("timed_out")) or hard_killed) and not finished
-    if timed_out:
-        error = f"TimeoutError: wall-clock limit of {timeout:g} s exceeded"
-    elif truncated:
-        error = f"OutputLimitExceeded: more than {max_output} bytes of output"
-    elif not finished:
-        error = f"sandbox stopped unexpectedly (launcher exit {proc.returncode})"
-    elif sig is not None:
-        try:
-            name = signal.Signals(sig).name
-        except ValueError:
-            name = f"signal {sig}"
-        error = f"killed by {name}"
-        if sig == signal.SIGKILL and memcg and _oom_killed(memcg):
-            error += f" (out of memory: {cfg['memcg_mb']} MiB for the whole program)"
-        elif name in _SIGNAL_ERRORS:
-            error += f" ({_SIGNAL_ERRORS[name]})"
-    elif exit_code:
-        error = _error_line(stderr) or f"exit code {exit_code}"
-    else:
-        error = None
-    ok = error is None and exit_code == 0
-    result = SandboxResult(
-        ok=ok,
-        stdout=stdout,
-        error=error,
-        stderr=stderr,
-        exit_code=exit_code,
-        signal=sig,
-        timed_out=timed_out,
-        truncated=truncated,
-        wall_s=wall,
-    )
-    return result, events
+
+
+def _signal_error(sig: int, memcg: str | None, memcg_mb: int | None) -> str:
+    try:
+        name = signal.Signals(sig).name
+    except ValueError:
+        name = f"signal {sig}"
+    error = f"killed by {name}"
+    if sig == signal.SIGKILL and memcg and _oom_killed(memcg):
+        error += f" (out of memory: {memcg_mb} MiB for the whole program)"
+    elif name in _SIGNAL_ERRORS:
+        error += f" ({_SIGNAL_ERRORS[name]})"
+    return error
 
 
 def _killpg(proc: subprocess.Popen) -> None:

@@ -196,17 +196,26 @@ def calc_resume(response: str, stopped_on: str | None) -> tuple[str, str | None]
 
 
 # --------------------------------------------------------------------------- running programs
-def _run_programs(codes: list[str], timeout: float, memory_mb: int, workers: int | None) -> list:
-    from mathlab.sandbox import run_many
+@dataclass(frozen=True)
+class _Programs:
+    """How the model's programs run (pot, hybrid, tir): each in the sandbox within
+    `timeout` seconds and `memory_mb` MiB, `workers` at once (None: CPU count)."""
 
-    if not codes:
-        return []
-    return run_many(
-        [print_last_expression(c) for c in codes],
-        workers=workers,
-        timeout=timeout,
-        memory_mb=memory_mb,
-    )
+    timeout: float
+    memory_mb: int
+    workers: int | None
+
+    def run(self, codes: list[str]) -> list:
+        from mathlab.sandbox import run_many
+
+        if not codes:
+            return []
+        return run_many(
+            [print_last_expression(c) for c in codes],
+            workers=self.workers,
+            timeout=self.timeout,
+            memory_mb=self.memory_mb,
+        )
 
 
 # --------------------------------------------------------------------------- the styles
@@ -237,18 +246,12 @@ def _cot(backend, messages: list, sampling: SamplingParams, desc: str) -> list[l
 
 
 def _pot(
-    backend,
-    messages: list,
-    sampling: SamplingParams,
-    desc: str,
-    timeout: float,
-    memory_mb: int,
-    workers: int | None,
+    backend, messages: list, sampling: SamplingParams, desc: str, programs: _Programs
 ) -> list[list[StyleResult]]:
     outs = backend.generate(messages, sampling, desc=desc)
     flat = [c for row in outs for c in row]
     codes = [extract_code(c.text) for c in flat]
-    runs = _run_programs(codes, timeout, memory_mb, workers)
+    runs = programs.run(codes)
     results = []
     for c, code, r in zip(flat, codes, runs):
         pred = program_answer(r.stdout) if r.ok else None
@@ -278,23 +281,10 @@ def _needs_fallback(result: StyleResult) -> bool:
 
 
 def _hybrid(
-    backend,
-    questions: list[str],
-    sampling: SamplingParams,
-    desc: str,
-    timeout: float,
-    memory_mb: int,
-    workers: int | None,
+    backend, questions: list[str], sampling: SamplingParams, desc: str, programs: _Programs
 ) -> list[list[StyleResult]]:
-    pot = _pot(
-        backend,
-        [messages_for(q, "pot") for q in questions],
-        sampling,
-        f"{desc} pot",
-        timeout,
-        memory_mb,
-        workers,
-    )
+    pot_messages = [messages_for(q, "pot") for q in questions]
+    pot = _pot(backend, pot_messages, sampling, f"{desc} pot", programs)
     failed = [(i, j) for i, row in enumerate(pot) for j, r in enumerate(row) if _needs_fallback(r)]
     if failed:
         cot = _cot(
@@ -390,25 +380,20 @@ def tool_loop(
     with ``supports_tools`` runs the whole loop inside one generate call; any other in
     rounds of generate calls.
     """
-    if tool not in ("calc", "tir"):
-        raise ValueError(f"tool must be 'calc' or 'tir', got {tool!r}")
-    sampling = sampling or SamplingParams()
-    if max_rounds is None:
-        max_rounds = max_tool_calls if tool == "tir" else 16
-    desc = desc or tool
-    if tool == "tir":
-        step = _tir_step(timeout, memory_mb, workers, max_tool_calls, output_chars)
-    else:
-        step = _calc_step
-    starts = _starts(prompts, tool, step)
-    loop = _Loop(tool, step, sampling, max_rounds, desc)
+    programs = _Programs(timeout, memory_mb, workers)
+    loop = _Loop.build(tool, sampling, programs, max_rounds, max_tool_calls, output_chars, desc)
+    return _run_loop(backend, prompts, loop)
+
+
+def _run_loop(backend: Backend, prompts: Sequence[Any], loop: _Loop) -> list[list[StyleResult]]:
+    starts = _starts(prompts, loop.tool, loop.step)
     if backend.supports_tools:
         tool_backend = cast(ToolBackend, backend)
         return _tool_loop_inline(tool_backend, starts, loop)
     seqs = _tool_loop_rounds(backend, starts, loop)
     results: list[list[StyleResult]] = [[] for _ in starts]
     for s in seqs:
-        results[s.prompt].append(s.result(tool))
+        results[s.prompt].append(s.result(loop.tool))
     return results
 
 
@@ -437,6 +422,28 @@ class _Loop:
     sampling: SamplingParams
     max_rounds: int
     desc: str
+
+    @classmethod
+    def build(
+        cls,
+        tool: str,
+        sampling: SamplingParams | None,
+        programs: _Programs,
+        max_rounds: int | None,
+        max_tool_calls: int,
+        output_chars: int,
+        desc: str | None,
+    ) -> _Loop:
+        """The loop :func:`tool_loop`'s arguments describe (checked, defaults filled in)."""
+        if tool not in ("calc", "tir"):
+            raise ValueError(f"tool must be 'calc' or 'tir', got {tool!r}")
+        if max_rounds is None:
+            max_rounds = max_tool_calls if tool == "tir" else 16
+        if tool == "tir":
+            step = _tir_step(programs, max_tool_calls, output_chars)
+        else:
+            step = _calc_step
+        return cls(tool, step, sampling or SamplingParams(), max_rounds, desc or tool)
 
 
 def _tool_loop_rounds(backend: Backend, starts: list[_Seq], loop: _Loop) -> list[_Seq]:
@@ -559,9 +566,7 @@ def _fit_budget(backend: Backend, c: Completion, budget: int) -> Completion:
     )
 
 
-def _tir_step(
-    timeout: float, memory_mb: int, workers: int | None, max_tool_calls: int, output_chars: int
-):
+def _tir_step(programs: _Programs, max_tool_calls: int, output_chars: int):
     def step(at_boundary: list) -> None:
         runnable = []
         for s, _ in at_boundary:
@@ -570,7 +575,7 @@ def _tir_step(
                 s.done = True  # a ```output with no program before it, or no calls left
                 continue
             runnable.append((s, code))
-        runs = _run_programs([code for _, code in runnable], timeout, memory_mb, workers)
+        runs = programs.run([code for _, code in runnable])
         for (s, _), r in zip(runnable, runs):
             s.response += tir_output_block(r, output_chars)
             s.tool_calls += 1
@@ -615,19 +620,12 @@ def solve(
         return []
     desc = desc or style
     messages = [messages_for(q, style) for q in questions]
+    programs = _Programs(timeout, memory_mb, workers)
     if style == "cot":
         return _cot(backend, messages, sampling, desc)
     if style == "pot":
-        return _pot(backend, messages, sampling, desc, timeout, memory_mb, workers)
+        return _pot(backend, messages, sampling, desc, programs)
     if style == "hybrid":
-        return _hybrid(backend, questions, sampling, desc, timeout, memory_mb, workers)
-    kwargs = dict(
-        max_rounds=max_rounds,
-        timeout=timeout,
-        memory_mb=memory_mb,
-        workers=workers,
-        max_tool_calls=max_tool_calls,
-        output_chars=output_chars,
-        desc=desc,
-    )
-    return tool_loop(backend, messages, style, sampling, **kwargs)
+        return _hybrid(backend, questions, sampling, desc, programs)
+    loop = _Loop.build(style, sampling, programs, max_rounds, max_tool_calls, output_chars, desc)
+    return _run_loop(backend, messages, loop)

@@ -92,30 +92,11 @@ def tiny_llama(
     tok, layers: int = 2, hidden: int = 128, heads: int = 4, max_len: int = 4096, seed: int = 0
 ):
     """A small random Llama (RoPE, SwiGLU, RMSNorm) sized for the tokenizer's vocabulary."""
-    from transformers import LlamaConfig, LlamaForCausalLM
+    from mathlab.models import random_llama
 
     if hidden % heads:
         raise ValueError(f"rfft.hidden ({hidden}) must be divisible by rfft.heads ({heads})")
-    config = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=hidden,
-        intermediate_size=4 * hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=heads,
-        num_key_value_heads=heads,
-        max_position_embeddings=max_len,
-        tie_word_embeddings=True,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
-    try:
-        model = LlamaForCausalLM(config)
-    finally:
-        torch.random.set_rng_state(state)
-    return model
+    return random_llama(tok, layers, hidden, heads, heads, 4 * hidden, max_len, seed)
 
 
 def lora_wrap(model, r: int = 16, alpha: int = 32, dropout: float = 0.0):
