@@ -80,6 +80,11 @@ def peak_rss_mb() -> float:
 
 
 # --------------------------------------------------------------------------- the run
+def _folder(name: str) -> property:
+    """A read-only property: the run folder's subfolder `name`."""
+    return property(lambda self: self.path / name, doc=f"RUN_DIR/{name}/")
+
+
 class Run:
     """One run folder, seen from one notebook (`notebook` like "02_sft")."""
 
@@ -95,22 +100,11 @@ class Run:
     def __repr__(self) -> str:
         return f"Run({str(self.path)!r}, notebook={self.notebook!r})"
 
-    # folders
-    @property
-    def data_dir(self) -> Path:
-        return self.path / "data"
-
-    @property
-    def samples_dir(self) -> Path:
-        return self.path / "samples"
-
-    @property
-    def models_dir(self) -> Path:
-        return self.path / "models"
-
-    @property
-    def figures_dir(self) -> Path:
-        return self.path / "figures"
+    # folders (created with the run)
+    data_dir = _folder("data")
+    samples_dir = _folder("samples")
+    models_dir = _folder("models")
+    figures_dir = _folder("figures")
 
     @property
     def metrics_path(self) -> Path:
