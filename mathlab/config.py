@@ -109,10 +109,39 @@ class EvalParams(Section):
     #   problems of each eval set (None: all); paired comparisons with it use those (its long,
     #   rambling answers make it the most expensive model to evaluate)
     n_real: int = 0  # rows of each data/real/<set>.jsonl evaluated (0: none)
+    n_robust: int = 0  # problems of the robustness sets from 00_data (test_distractor:
+    #   an irrelevant sentence added; test_backward: MetaMath's FOBAR questions) evaluated (0: none)
 
 
 class EvolveParams(Section):
-    """01_evolve (not yet built)."""
+    """01_evolve: instruction evolution (WizardMath, KwaiYiiMath) and MetaMath's augmentations."""
+
+    n_parents: int | None = None  # training problems evolved: the start of 02's training
+    #   subset (sft.n_train, same seed), so evolved rows have the parents 02 trains on (None: all)
+    ops: list[str] = [
+        "add_constraint",
+        "deepen",
+        "downward",
+        "breadth",
+        "mutate",
+        "decompose",
+        "fobar",
+        "sv",
+    ]  # symbolic operators (exact by construction): mathlab.evolve.symbolic.OPERATORS
+    n_sv_test: int = 0  # self-verification test questions made from the test split (0: none)
+    # the LLM rewriter (a prompted model through any generation backend)
+    llm_ops: list[str] = []  # operators run through the rewriter: mathlab.evolve.prompts.PROMPTS
+    llm_parents: int = 8  # parents per LLM operator (the first of the evolved parents)
+    llm_model: str | None = None  # rewriter model spec (None: the preset's model); with
+    #   llm_backend openai, the served model's name
+    llm_backend: Literal["auto", "fast", "hf", "vllm", "openai"] = "auto"  # openai: any
+    #   OpenAI-compatible endpoint, e.g. `python -m mathlab.openai_server` or a hosted teacher
+    llm_base_url: str | None = None  # the endpoint (llm_backend openai)
+    llm_api_key_env: str | None = None  # environment variable holding its API key
+    llm_k_solves: int = 3  # solves per evolved problem; kept when a strict majority agrees
+    llm_max_new_tokens: int = 256  # budget of a rewrite and of each solve
+    answer_aug_k: int = 0  # MetaMath answer augmentation: solutions sampled per parent from
+    #   the rewriter, the correct ones kept (0: off)
 
 
 class SFTParams(Section):
@@ -122,6 +151,11 @@ class SFTParams(Section):
     format: Literal["answer_is", "plain", "answer_only"] = "answer_is"  # completion format:
     #   answer_is = steps with <<calculator>> annotations, plain = steps without, answer_only
     n_train: int | None = None  # training problems (a seeded subset; None: all of train.jsonl)
+    train_extra: list[str] = []  # 01_evolve operators whose kept rows (children of these
+    #   training problems) join the main SFT training set, e.g. ["fobar", "deepen"]
+    evolve_compare: list[str] = []  # 01's experiment: a second model, sft_evolved, trained on
+    #   the originals + these operators' kept rows for as many optimizer steps as sft, and
+    #   compared with sft (the originals only) on every eval set ([]: off)
     # training (full fine-tune, LoRA or QLoRA)
     method: Literal["full", "lora", "qlora"] = "full"  # qlora needs a CUDA GPU + bitsandbytes
     epochs: float = 1.0  # passes over the training set

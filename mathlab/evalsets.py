@@ -55,6 +55,10 @@ def ids_hash(problems: Sequence[Problem]) -> str:
     return stable_hash([p.id for p in problems])
 
 
+ROBUST_SETS = ("test_distractor", "test_backward")
+"""00_data's robustness variants of the test split (GSM-IC distractors, MetaMath FOBAR)."""
+
+
 @dataclass(frozen=True)
 class SetSizes:
     """How many problems of each set a run uses (None: all). The evaluation sizes come from
@@ -67,6 +71,7 @@ class SetSizes:
     n_heldout: int | None = None  # held-out-family problems (0: none)
     n_ablation: int | None = None  # the ablation set: the first this-many test problems
     n_real: int = 0  # rows of each data/real/<set>.jsonl (0: none)
+    n_robust: int = 0  # problems of test_distractor and test_backward each (0: none)
 
     @classmethod
     def of(
@@ -79,6 +84,7 @@ class SetSizes:
             n_heldout=eval_params.n_heldout,
             n_ablation=n_ablation,
             n_real=eval_params.n_real,
+            n_robust=eval_params.n_robust,
         )
 
 
@@ -87,7 +93,9 @@ def load_sets(run, sizes: SetSizes, seed: int) -> dict[str, list[Problem]]:
 
     ``train``: a seeded subset of data/train.jsonl; ``test`` and ``test_heldout``: seeded
     subsets (held-out only when 00_data wrote it); ``ablation``: the first ``n_ablation`` of
-    ``test``; ``real/<set>``: the first ``n_real`` rows of each data/real file.
+    ``test``; ``test_distractor`` and ``test_backward`` (00_data's robustness sets, when it
+    wrote them): seeded subsets of ``n_robust``; ``real/<set>``: the first ``n_real`` rows of
+    each data/real file.
     """
     from mathlab.data.records import read_jsonl
 
@@ -101,6 +109,11 @@ def load_sets(run, sizes: SetSizes, seed: int) -> dict[str, list[Problem]]:
     if heldout.is_file() and sizes.n_heldout != 0:
         sets["test_heldout"] = seeded_subset(read_jsonl(heldout), sizes.n_heldout, seed)
     sets["ablation"] = sets["test"][: sizes.n_ablation or len(sets["test"])]
+    if sizes.n_robust > 0:
+        for name in ROBUST_SETS:
+            path = run.data_dir / f"{name}.jsonl"
+            if path.is_file():
+                sets[name] = seeded_subset(read_jsonl(path), sizes.n_robust, seed)
     if sizes.n_real > 0:
         for path in sorted((run.data_dir / "real").glob("*.jsonl")):
             sets[f"real/{path.stem}"] = read_jsonl(path)[: sizes.n_real]

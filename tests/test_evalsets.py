@@ -38,6 +38,8 @@ def run(tmp_path):
     write_jsonl(run.data_dir / "test.jsonl", _problems("test", 20))
     write_jsonl(run.data_dir / "test_heldout.jsonl", _problems("held", 10))
     write_jsonl(run.data_dir / "real" / "gsm8k.jsonl", _problems("gsm", 8))
+    write_jsonl(run.data_dir / "test_distractor.jsonl", _problems("dis", 20))
+    write_jsonl(run.data_dir / "test_backward.jsonl", _problems("back", 15))
     return run
 
 
@@ -63,6 +65,11 @@ def test_load_sets_sizes_every_set(run):
     assert "real/gsm8k" not in bigger and len(bigger["test_heldout"]) == 10
     assert bigger["ablation"] == bigger["test"]  # n_ablation None: the whole test set
     assert "test_heldout" not in load_sets(run, SetSizes(n_heldout=0), seed=7)
+    robust = load_sets(run, SetSizes(n_robust=6), seed=7)  # the robustness sets: opt-in
+    assert [len(robust[n]) for n in ("test_distractor", "test_backward")] == [6, 6]
+    assert (
+        robust["test_backward"] == load_sets(run, SetSizes(n_robust=9), seed=7)["test_backward"][:6]
+    )
     assert load_sets(run, sizes, seed=7) == sets  # same seed, same problems
     with pytest.raises(ValueError, match="the train set is empty"):
         load_sets(run, SetSizes(n_train=0), seed=7)
@@ -84,6 +91,7 @@ def test_set_sizes_and_eval_options_from_the_eval_section():
         n_test=80,
         n_heldout=0,
         n_real=3,
+        n_robust=5,
         style="calc",
         k=4,
         temperature=0.5,
@@ -92,7 +100,7 @@ def test_set_sizes_and_eval_options_from_the_eval_section():
         batch_size=16,
     )
     assert SetSizes.of(params, n_train=32, n_ablation=8) == SetSizes(
-        n_train=32, n_test=80, n_heldout=0, n_ablation=8, n_real=3
+        n_train=32, n_test=80, n_heldout=0, n_ablation=8, n_real=3, n_robust=5
     )
     opts = EvalOptions.of(params, device="cpu", dtype="float32", seed=3)
     assert (opts.style, opts.k, opts.temperature, opts.max_new_tokens, opts.seed) == (
