@@ -6,6 +6,7 @@ the kept rows of the operators it is asked to train on (``sft.train_extra``,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -30,7 +31,20 @@ def write_children(run, op: str, children: Sequence[Problem]) -> Path:
                 check_gold(child.answer)
             except GoldAnswerError as exc:
                 raise ValueError(f"{op}: kept child {child.id}: {exc}") from None
-    return write_jsonl(evolve_path(run, op), list(children), check_answer=False)
+    return write_jsonl(evolve_path(run, op), [_writable(c) for c in children], check_answer=False)
+
+
+def _writable(child: Problem) -> Problem:
+    """An eliminated child with no question or answer (the rewriter's output was empty or
+    unreadable) gets a bracketed placeholder there, so the row keeps its reason on file."""
+    reason = child.meta.get("eliminated_reason")
+    if reason is None or (child.question.strip() and child.answer.strip()):
+        return child
+    return dataclasses.replace(
+        child,
+        question=child.question if child.question.strip() else f"[eliminated: {reason}]",
+        answer=child.answer if child.answer.strip() else "[none]",
+    )
 
 
 def read_kept(run, ops: Iterable[str], parent_ids: Iterable[str] | None = None) -> list[Problem]:
