@@ -46,7 +46,6 @@ NOTEBOOKS: tuple[NotebookSpec, ...] = (
         "Instruction evolution: Evol-Instruct, dual evolving, MetaMath augmentations",
         ("evolve/",),
         ("00_data",),
-        built=False,
     ),
     NotebookSpec(
         "02_sft",

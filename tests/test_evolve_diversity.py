@@ -58,3 +58,10 @@ def test_difficulty_and_summary():
 
 def test_doctests():
     assert doctest.testmod(diversity).failed == 0
+
+
+def test_phrasing_doctests():
+    from mathlab.evolve import phrasing
+
+    result = doctest.testmod(phrasing)
+    assert result.failed == 0 and result.attempted > 0

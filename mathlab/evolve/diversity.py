@@ -5,6 +5,8 @@
 * :func:`spread`: the mean pairwise distance ``1 - Jaccard`` between the word n-gram sets
   of a seeded sample of up to 300 texts; 0 when all texts are the same, 1 when no two
   share an n-gram.
+* :func:`novelty`: the share of the children's distinct word n-grams that none of the
+  parents has: what an operator adds to a training set's phrasing.
 * :func:`difficulty`: the mean number of reasoning steps (``meta.steps``).
 
 Words are lower-cased runs of letters, digits and apostrophes; each Chinese character is
@@ -25,7 +27,7 @@ from itertools import combinations
 
 from mathlab.data.records import Problem
 
-__all__ = ["difficulty", "distinct_ngrams", "spread", "summary"]
+__all__ = ["difficulty", "distinct_ngrams", "novelty", "spread", "summary"]
 
 _WORD = re.compile(r"[\u4e00-\u9fff]|[^\W_]+(?:'[^\W_]+)*")
 
@@ -63,6 +65,18 @@ def spread(texts: Sequence[str], n: int = 3, sample: int = 300, seed: int = 0) -
         union = len(a | b)
         total += 1 - len(a & b) / union if union else 0.0
     return total / (len(sets) * (len(sets) - 1) / 2)
+
+
+def novelty(children: Iterable[str], parents: Iterable[str], n: int = 2) -> float:
+    """The share of the distinct n-grams of `children` that occur in none of `parents`.
+
+    >>> novelty(["a b c", "x y"], ["a b d"], n=2)
+    0.6666666666666666
+    """
+    _check_n(n)
+    known = {g for t in parents for g in _ngrams(t, n)}
+    new = {g for t in children for g in _ngrams(t, n)}
+    return len(new - known) / len(new) if new else 0.0
 
 
 def difficulty(problems: Iterable[Problem]) -> float:

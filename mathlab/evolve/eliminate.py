@@ -32,12 +32,15 @@ import dataclasses
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from typing import Any
 
 from mathlab.data.records import Problem
 
 __all__ = [
     "BACKEND_REASONS",
+    "EvolveResult",
     "REASONS",
     "TEXT_REASONS",
     "count_reasons",
@@ -120,3 +123,29 @@ def count_reasons(children: Iterable[Problem]) -> dict[str, int]:
     """{"kept": n, reason: n, ...} with every reason present (0 when none)."""
     counts = Counter(c.meta.get("eliminated_reason") or "kept" for c in children)
     return {"kept": counts.get("kept", 0), **{r: counts.get(r, 0) for r in REASONS}}
+
+
+@dataclass
+class EvolveResult:
+    """One operator over a parent set, from either backend: every child (eliminated ones
+    marked) and the parents it skipped, by reason."""
+
+    op: str
+    n_parents: int
+    children: list[Problem] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> list[Problem]:
+        return kept(self.children)
+
+    def counts(self) -> dict[str, Any]:
+        """{op, parents, children, kept, <each elimination reason>, skipped, skipped_by}."""
+        return {
+            "op": self.op,
+            "parents": self.n_parents,
+            "children": len(self.children),
+            **count_reasons(self.children),
+            "skipped": sum(self.skipped.values()),
+            "skipped_by": dict(sorted(self.skipped.items())),
+        }

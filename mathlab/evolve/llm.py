@@ -42,12 +42,11 @@ import dataclasses
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from mathlab.data.dedup import normalize_text
 from mathlab.data.records import Problem
-from mathlab.evolve.eliminate import count_reasons, kept, mark, text_reason
+from mathlab.evolve.eliminate import EvolveResult, mark, text_reason
 from mathlab.evolve.prompts import PROMPTS, rewrite_messages
 
 __all__ = [
@@ -82,32 +81,6 @@ _OTHER_OPS = {
     "sv": ("MetaMath", "backward"),
 }
 _RAW_CHARS = 1000  # the rewriter's raw output kept in an eliminated row's meta
-
-
-@dataclass
-class EvolveResult:
-    """One operator over a parent set: every child (eliminated ones marked) and the parents
-    it skipped, by reason (the same shape as :mod:`mathlab.evolve.symbolic`'s)."""
-
-    op: str
-    n_parents: int
-    children: list[Problem] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def kept(self) -> list[Problem]:
-        return kept(self.children)
-
-    def counts(self) -> dict[str, Any]:
-        """{op, parents, children, kept, <each elimination reason>, skipped, skipped_by}."""
-        return {
-            "op": self.op,
-            "parents": self.n_parents,
-            "children": len(self.children),
-            **count_reasons(self.children),
-            "skipped": sum(self.skipped.values()),
-            "skipped_by": dict(sorted(self.skipped.items())),
-        }
 
 
 # --------------------------------------------------------------------------- parsing

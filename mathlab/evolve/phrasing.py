@@ -123,13 +123,19 @@ _E_STEMS = set(
 
 
 def past(verb: str) -> str:
-    """``bake`` -> ``baked``, ``buy`` -> ``bought``, ``carry`` -> ``carried``."""
+    """``bake`` -> ``baked``, ``buy`` -> ``bought``, ``carry`` -> ``carried``, ``jog`` -> ``jogged``.
+
+    >>> [past(v) for v in ("jog", "walk", "open", "shop", "visit", "sail")]
+    ['jogged', 'walked', 'opened', 'shopped', 'visited', 'sailed']
+    """
     if verb in _IRREGULAR:
         return _IRREGULAR[verb]
     if verb.endswith("e"):
         return verb + "d"
     if re.search(r"[^aeiou]y$", verb):
         return verb[:-1] + "ied"
+    if re.search(r"[^aeiou][aeiou][bdgklmnprt]$", verb) and len(re.findall(r"[aeiou]+", verb)) == 1:
+        return verb + verb[-1] + "ed"  # one syllable, consonant-vowel-consonant: jog -> jogged
     return verb + "ed"
 
 

@@ -40,7 +40,6 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, NamedTuple
 
@@ -59,7 +58,7 @@ from mathlab.data.records import Problem
 from mathlab.data.solutions import program_key
 from mathlab.data.variants import backward_variant
 from mathlab.evolve.constraints import NoClause, constrain
-from mathlab.evolve.eliminate import count_reasons, kept, mark, text_reason
+from mathlab.evolve.eliminate import EvolveResult, mark, text_reason
 from mathlab.evolve.phrasing import statement, sub_questions
 
 __all__ = [
@@ -365,32 +364,6 @@ def check_exact(problem: Problem) -> bool:
 
 
 # --------------------------------------------------------------------------- evolve
-@dataclass
-class EvolveResult:
-    """One operator over a parent set: every child (eliminated ones marked) and the
-    parents it skipped, by reason."""
-
-    op: str
-    n_parents: int
-    children: list[Problem] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def kept(self) -> list[Problem]:
-        return kept(self.children)
-
-    def counts(self) -> dict[str, Any]:
-        """{op, parents, children, kept, <each elimination reason>, skipped, skipped_by}."""
-        return {
-            "op": self.op,
-            "parents": self.n_parents,
-            "children": len(self.children),
-            **count_reasons(self.children),
-            "skipped": sum(self.skipped.values()),
-            "skipped_by": dict(sorted(self.skipped.items())),
-        }
-
-
 def _check_op(op: str) -> Operator:
     if op not in OPERATORS:
         raise ValueError(
