@@ -80,14 +80,17 @@ def test_committed_notebook_is_clean(nb):
 def test_same_seed_gives_the_same_outputs_and_runner_overrides_reach_the_config(
     smoke_run, tmp_path
 ):
-    """Determinism: 00_data (and 02_sft's evaluation samples, when present) again, same bytes."""
+    """Determinism: 00_data, 01_evolve's children (and 02_sft's evaluation samples, which
+    read them) again, same bytes."""
     stems = {nb.stem[:2] for nb in NOTEBOOKS}
-    again_only = [n for n in ("00", "02") if n in stems]
+    again_only = [n for n in ("00", "01", "02") if n in stems]
     again = run_notebooks(preset="smoke", run_dir=tmp_path / "again", only=again_only)
     assert again.ok, [(r.name, r.error) for r in again.results]
     first, second = smoke_run.run_dir, again.run_dir
     for name in ("train.jsonl", "test.jsonl", "test_heldout.jsonl"):
         assert (first / "data" / name).read_bytes() == (second / "data" / name).read_bytes(), name
+    for path in sorted((second / "evolve").glob("*.jsonl")):
+        assert path.read_bytes() == (first / "evolve" / path.name).read_bytes(), path.name
     for path in sorted((second / "samples").glob("*.jsonl")):
         ref = first / "samples" / path.name
         rows = [json.loads(line) for line in path.read_text().splitlines()]
