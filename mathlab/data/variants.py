@@ -35,10 +35,13 @@ from mathlab.data.program import (
 )
 from mathlab.data.records import Problem
 
-_FOBAR = {
+# MetaMath's backward question endings: FOBAR gives the answer and asks for x; SV states the
+# answer as a fact first and then asks (01_evolve's symbolic and LLM backends use both).
+FOBAR = {
     "en": "If we know the answer to the above question is {ans}, what is the value of unknown variable x?",
     "zh": "如果已知上面问题的答案是{ans}，那么未知数x的值是多少？",
 }
+SV_ASK = {"en": "What is the value of unknown variable x?", "zh": "未知数x的值是多少？"}
 # The words of a backward solution: two opening lines, then "Then |a|x = ...", "So x = ...".
 _SOLVE = {
     "en": {
@@ -332,7 +335,7 @@ def backward_variant(problem: Problem, seed: int | str) -> Problem:
 
     words = set(meta["surface"]["words"])
     body = [fill_markers(s, values, kinds, lang, words, masked=var) for s in sentences]
-    question = join_sentences(body + [_FOBAR[lang].format(ans=fmt(answer))], lang)
+    question = join_sentences(body + [FOBAR[lang].format(ans=fmt(answer))], lang)
     lines, steps = _solve_for_x(a, b, answer, x, lang)
     new_program = _solve_program(steps, answer, x, kinds[program["answer"]], kinds[var])
     new_meta = json.loads(json.dumps(meta))

@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 
 from mathlab.data.dedup import normalize_text
 from mathlab.data.records import Problem
+from mathlab.data.variants import FOBAR, SV_ASK
 from mathlab.evolve.eliminate import EvolveResult, mark, text_reason
 from mathlab.evolve.prompts import PROMPTS, rewrite_messages
 
@@ -487,7 +488,6 @@ _NUMBER = re.compile(
 )
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _HAS_X = re.compile(r"(?<![A-Za-z])[xX](?![A-Za-z])")
-_SV_ASK = {"en": "What is the value of unknown variable x?", "zh": "未知数x的值是多少？"}
 _SENTENCES = {"en": re.compile(r"(?<=[.?!])\s+"), "zh": re.compile(r"(?<=[。？！])\s*")}
 
 
@@ -532,14 +532,12 @@ def fobar_text(parent: Problem, seed: int | str = 0) -> Problem | None:
     >>> fobar_text(Problem("g-1", "Ann buys 3 pens at $12 each. How much does she pay?", "36")).question
     'Ann buys 3 pens at $x each. How much does she pay? If we know the answer to the above question is 36, what is the value of unknown variable x?'
     """
-    from mathlab.data.variants import _FOBAR
-
     masked = _mask(parent, seed)
     if masked is None:
         return None
     lang = _lang(parent)
     sep = " " if lang == "en" else ""
-    question = f"{masked[0].rstrip()}{sep}{_FOBAR[lang].format(ans=parent.answer)}"
+    question = f"{masked[0].rstrip()}{sep}{FOBAR[lang].format(ans=parent.answer)}"
     return _backward_child(parent, "fobar", question, masked)
 
 
@@ -559,7 +557,7 @@ def sv_text(parent: Problem, seed: int | str = 0) -> Problem | None:
         fact = f'The answer to "{last}" is {parent.answer}.'
     else:
         fact = f"已知“{last}”的答案是{parent.answer}。"
-    question = (" " if lang == "en" else "").join([*body, fact, _SV_ASK[lang]])
+    question = (" " if lang == "en" else "").join([*body, fact, SV_ASK[lang]])
     child = _backward_child(parent, "sv", question, masked)
     child.meta["sv_form"] = "quoted"
     return child

@@ -56,7 +56,7 @@ from mathlab.data.program import (
 )
 from mathlab.data.records import Problem
 from mathlab.data.solutions import program_key
-from mathlab.data.variants import backward_variant
+from mathlab.data.variants import SV_ASK, backward_variant
 from mathlab.evolve.constraints import NoClause, constrain
 from mathlab.evolve.eliminate import EvolveResult, mark, text_reason
 from mathlab.evolve.phrasing import statement, sub_questions
@@ -71,7 +71,6 @@ __all__ = [
     "exactness_errors",
 ]
 
-SV_ASK = {"en": "What is the value of unknown variable x?", "zh": "未知数x的值是多少？"}
 DECOMPOSE_LEAD = "Answer these in order:"
 
 
