@@ -80,6 +80,11 @@ def peak_rss_mb() -> float:
 
 
 # --------------------------------------------------------------------------- the run
+def samples_file(run_dir: str | Path, stage: str, dataset: str, style: str) -> Path:
+    """Where a run folder keeps one stage's samples on one set in one decoding style."""
+    return Path(run_dir) / "samples" / f"{stage}__{dataset}__{style}.jsonl"
+
+
 def _folder(name: str) -> property:
     """A read-only property: the run folder's subfolder `name`."""
     return property(lambda self: self.path / name, doc=f"RUN_DIR/{name}/")
@@ -111,7 +116,7 @@ class Run:
         return self.path / "metrics" / f"{self.notebook}.json"
 
     def samples_path(self, stage: str, dataset: str, style: str) -> Path:
-        return self.samples_dir / f"{stage}__{dataset}__{style}.jsonl"
+        return samples_file(self.path, stage, dataset, style)
 
     # upstream artifacts
     def require(self, relpath: str | Path, provided_by: str | None = None) -> Path:
